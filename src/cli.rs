@@ -1,0 +1,178 @@
+//! The command line: raw clap flags ([`Cli`]) and the checks that turn them into a scan
+//! ([`ScanArgs::targets`], [`parse_duration`]). `--help` teaches by example.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::finding::Severity;
+use crate::report::Format;
+
+const EXAMPLES: &str = "\
+Examples:
+  ajar scan                                   check this machine: 127.0.0.1 on every known port
+  ajar scan 127.0.0.1 [::1]:9200              hosts on default ports, or one port
+  ajar scan https://127.0.0.1:9200/es/        an Elasticsearch behind a path prefix, over TLS
+  ajar scan mongodb://127.0.0.1:27017         only the MongoDB probe
+  ajar scan 127.0.0.0/28 -p 9200,27017-27019  a block on chosen ports
+  ajar scan -i targets.txt --format json -o report.json
+  cat hosts.txt | ajar scan -i - --format jsonl
+  ajar scan -i targets.txt --fail-on high -q  in CI: exit 1 when anything high or critical is open
+
+Exit codes: 0 scan finished; 1 --fail-on matched a finding; 2 usage or input error;
+130 interrupted (the report still holds what was found).";
+
+/// ajar: find databases and admin panels on your own infrastructure that answer without
+/// credentials, and what they expose.
+#[derive(Debug, Parser)]
+#[command(name = "ajar", version, about, after_help = EXAMPLES)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan targets (default: 127.0.0.1 on every known port).
+    #[command(after_help = EXAMPLES)]
+    Scan(ScanArgs),
+    /// List every probe with its default ports and what decides its verdict.
+    Probes,
+}
+
+/// Flags of `ajar scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Targets: host, host:port, [v6]:port, CIDR, http(s)://host:port/prefix/, mongodb://host:port.
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+
+    /// Read targets from FILE, one per line, '#' comments allowed; '-' reads stdin.
+    #[arg(short = 'i', long = "input", value_name = "FILE|-")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Ports for targets given without one, e.g. 9200,27017-27019 [default: every probe's default ports].
+    #[arg(short = 'p', long, value_name = "PORTS")]
+    pub ports: Option<String>,
+
+    /// Never scan these hosts or CIDR blocks (repeatable).
+    #[arg(long, value_name = "HOST|CIDR")]
+    pub exclude: Vec<String>,
+
+    /// Output format.
+    #[arg(short = 'f', long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Endpoints probed at once.
+    #[arg(short = 'c', long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=20_000))]
+    pub concurrency: u32,
+
+    /// Endpoints of one host probed at once.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub per_host: u32,
+
+    /// Start at most N endpoints per second.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit: Option<u32>,
+
+    /// Deadline for each network step (connect, TLS handshake, one request): 500ms, 3s, 1m.
+    #[arg(long, default_value = "3s", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Deadline for everything done at one endpoint.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub probe_timeout: Duration,
+
+    /// Refuse targets that expand to more hosts than this.
+    #[arg(long, default_value_t = 65_536)]
+    pub max_hosts: u64,
+
+    /// Verify TLS certificates against the system roots (off by default: your own
+    /// infrastructure often has self-signed ones).
+    #[arg(long)]
+    pub verify_tls: bool,
+
+    /// Exit 1 when a finding at or above this severity is found (info, low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+
+    /// No progress bar.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// Parses `500ms`, `3s`, `2m`, or a bare number of seconds (`1.5`).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration; write 500ms, 3s or 1m"))?;
+    let seconds = match unit.trim() {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" => value * 60.0,
+        other => return Err(format!("unknown unit {other:?}; use ms, s or m")),
+    };
+    if !(0.001..=3600.0).contains(&seconds) {
+        return Err(format!("{text:?} is out of range (1ms to 1h)"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn parses_durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("3s"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("3h").is_err());
+        assert!(parse_duration("fast").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_scan_flags() {
+        let cli = Cli::try_parse_from([
+            "ajar",
+            "scan",
+            "127.0.0.1",
+            "-p",
+            "9200",
+            "--format",
+            "jsonl",
+            "--fail-on",
+            "HIGH",
+            "--timeout",
+            "250ms",
+        ])
+        .expect("valid flags");
+        let Command::Scan(args) = cli.command else {
+            panic!("scan expected")
+        };
+        assert_eq!(args.format, Format::Jsonl);
+        assert_eq!(args.fail_on, Some(Severity::High));
+        assert_eq!(args.timeout, Duration::from_millis(250));
+        assert!(Cli::try_parse_from(["ajar", "scan", "--fail-on", "severe"]).is_err());
+    }
+}

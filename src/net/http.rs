@@ -1,0 +1,301 @@
+//! The one HTTP client of a scan: reqwest over the shared rustls configuration, no
+//! proxies, no redirects followed, every request bounded in time and every body in size.
+//!
+//! Transport failures are sorted into the few kinds that decide what a probe does next: a
+//! refused port is closed, an empty reply or reset on plain text suggests a TLS-only port,
+//! bytes that are not HTTP mean another protocol.
+
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, HeaderMap};
+use url::Url;
+
+use super::Net;
+use crate::target::Endpoint;
+
+/// A response read within the size cap.
+#[derive(Debug, Clone)]
+pub struct HttpReply {
+    /// Status code.
+    pub status: u16,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The body, at most the cap.
+    pub body: Vec<u8>,
+    /// True when the body was longer than the cap and cut.
+    pub truncated: bool,
+}
+
+impl HttpReply {
+    /// A header value as text, if present and printable.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// All values of a header (`WWW-Authenticate` is often sent several times).
+    pub fn header_all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect()
+    }
+
+    /// The media type, lowercased, without parameters (`application/json`).
+    pub fn media_type(&self) -> String {
+        self.header("content-type")
+            .and_then(|ct| ct.split(';').next())
+            .map(|ct| ct.trim().to_ascii_lowercase())
+            .unwrap_or_default()
+    }
+
+    /// Whether the media type is JSON (`application/json`, `application/vnd...+json`).
+    pub fn is_json_type(&self) -> bool {
+        let mt = self.media_type();
+        mt == "application/json" || mt.ends_with("+json")
+    }
+
+    /// The body parsed as JSON, when it is complete and parses.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        if self.truncated {
+            return None;
+        }
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// The body as text, lossily, for matching and for notes.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// A short description for evidence: `HTTP 401, application/json, 310 bytes`.
+    pub fn describe(&self) -> String {
+        let mt = self.media_type();
+        let mt = if mt.is_empty() {
+            "no content type".to_string()
+        } else {
+            mt
+        };
+        let size = if self.truncated {
+            format!("more than {} bytes (cut)", self.body.len())
+        } else {
+            format!("{} bytes", self.body.len())
+        };
+        format!("HTTP {}, {mt}, {size}", self.status)
+    }
+}
+
+/// Why an HTTP exchange produced no response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpError {
+    /// The port refused the connection.
+    Refused,
+    /// No TCP answer before the timeout.
+    ConnectTimeout,
+    /// Connected, but no complete response before the timeout.
+    Timeout,
+    /// The server closed or reset the connection without a response: typical of a
+    /// TLS-only port spoken to in plain text, or of a server that hangs up at once.
+    EmptyReply,
+    /// The server answered with bytes that are not HTTP.
+    NotHttp(String),
+    /// The TLS handshake failed.
+    Tls(String),
+    /// The host name did not resolve.
+    Resolve(String),
+    /// Anything else.
+    Other(String),
+}
+
+impl std::fmt::Display for HttpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HttpError::Refused => f.write_str("connection refused"),
+            HttpError::ConnectTimeout => f.write_str("connect timed out"),
+            HttpError::Timeout => f.write_str("no complete response before the timeout"),
+            HttpError::EmptyReply => f.write_str("connection closed without a response"),
+            HttpError::NotHttp(e) => write!(f, "not an HTTP response: {e}"),
+            HttpError::Tls(e) => write!(f, "TLS handshake failed: {e}"),
+            HttpError::Resolve(e) => write!(f, "cannot resolve: {e}"),
+            HttpError::Other(e) => f.write_str(e),
+        }
+    }
+}
+
+/// The scan's HTTP client; cheap to clone.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    timeout: Duration,
+    max_body: usize,
+}
+
+impl HttpClient {
+    /// Builds the client on the shared TLS configuration. `max_body` caps every body read.
+    pub fn new(net: &Net, max_body: usize) -> anyhow::Result<HttpClient> {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, "application/json, */*;q=0.5".parse()?);
+        let client = reqwest::Client::builder()
+            .use_preconfigured_tls(net.tls_config().clone())
+            .user_agent(concat!("ajar/", env!("CARGO_PKG_VERSION")))
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .http1_only()
+            .tcp_nodelay(true)
+            .connect_timeout(net.timeout)
+            .pool_max_idle_per_host(1)
+            .pool_idle_timeout(Duration::from_secs(2))
+            .build()?;
+        Ok(HttpClient {
+            client,
+            timeout: net.timeout,
+            max_body,
+        })
+    }
+
+    /// The cap on body sizes.
+    pub fn max_body(&self) -> usize {
+        self.max_body
+    }
+
+    /// The base URL of an endpoint: scheme, host, port and path prefix.
+    pub fn base_url(endpoint: &Endpoint, tls: bool) -> Url {
+        let scheme = if tls { "https" } else { "http" };
+        let text = format!(
+            "{scheme}://{}{}",
+            endpoint.authority(),
+            endpoint.base_path()
+        );
+        // Endpoint parts were validated when parsed; an unparsable one falls back to the
+        // bare authority rather than panicking.
+        Url::parse(&text).unwrap_or_else(|_| {
+            Url::parse(&format!("{scheme}://{}/", endpoint.authority()))
+                .unwrap_or_else(|_| Url::parse("http://127.0.0.1/").expect("static URL"))
+        })
+    }
+
+    /// `GET base + path` (path relative, may carry a query), reading at most `max_body`
+    /// bytes, the whole exchange bounded by the step timeout.
+    pub async fn get(&self, base: &Url, path: &str) -> Result<HttpReply, HttpError> {
+        let url = base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| HttpError::Other(format!("bad path {path:?}: {e}")))?;
+        let exchange = async {
+            let mut response = self
+                .client
+                .get(url)
+                .send()
+                .await
+                .map_err(|e| classify(&e))?;
+            let status = response.status().as_u16();
+            let headers = std::mem::take(response.headers_mut());
+            let mut body = Vec::new();
+            let mut truncated = false;
+            loop {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => {
+                        let room = self.max_body.saturating_sub(body.len());
+                        if chunk.len() > room {
+                            body.extend_from_slice(&chunk[..room]);
+                            truncated = true;
+                            break;
+                        }
+                        body.extend_from_slice(&chunk);
+                    }
+                    Ok(None) => break,
+                    Err(e) if e.is_timeout() => return Err(HttpError::Timeout),
+                    Err(e) => {
+                        return Err(HttpError::Other(format!("reading the body: {}", chain(&e))));
+                    }
+                }
+            }
+            Ok(HttpReply {
+                status,
+                headers,
+                body,
+                truncated,
+            })
+        };
+        match tokio::time::timeout(self.timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(HttpError::Timeout),
+        }
+    }
+}
+
+/// Sorts a reqwest error into the kinds probes act on.
+fn classify(error: &reqwest::Error) -> HttpError {
+    use std::error::Error as _;
+    let mut source = error.source();
+    let mut io_kind = None;
+    let mut hyper_kind = None;
+    let mut tls = None;
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            io_kind.get_or_insert(io.kind());
+        }
+        if let Some(h) = err.downcast_ref::<hyper::Error>() {
+            if h.is_incomplete_message() {
+                hyper_kind.get_or_insert("incomplete");
+            } else if h.is_parse() || h.is_parse_status() {
+                hyper_kind.get_or_insert("parse");
+            }
+        }
+        if err.downcast_ref::<rustls::Error>().is_some() {
+            tls.get_or_insert(err.to_string());
+        }
+        source = err.source();
+    }
+    use std::io::ErrorKind as K;
+    if error.is_timeout() {
+        return if error.is_connect() {
+            HttpError::ConnectTimeout
+        } else {
+            HttpError::Timeout
+        };
+    }
+    if io_kind == Some(K::ConnectionRefused) {
+        return HttpError::Refused;
+    }
+    if let Some(tls) = tls {
+        return HttpError::Tls(tls);
+    }
+    if hyper_kind == Some("parse") {
+        return HttpError::NotHttp(chain(error));
+    }
+    if hyper_kind == Some("incomplete")
+        || matches!(
+            io_kind,
+            Some(K::ConnectionReset | K::ConnectionAborted | K::UnexpectedEof | K::BrokenPipe)
+        )
+    {
+        return HttpError::EmptyReply;
+    }
+    if error.is_connect() {
+        let text = chain(error);
+        if text.contains("dns error") || text.contains("failed to lookup") {
+            return HttpError::Resolve(text);
+        }
+        if text.contains("tls") || text.contains("TLS") || text.contains("handshake") {
+            return HttpError::Tls(text);
+        }
+        return HttpError::EmptyReply;
+    }
+    HttpError::Other(chain(error))
+}
+
+/// The error and all its sources on one line.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(err) = source {
+        let s = err.to_string();
+        if !text.contains(&s) {
+            text.push_str(": ");
+            text.push_str(&s);
+        }
+        source = err.source();
+    }
+    text
+}

@@ -1,0 +1,120 @@
+//! The HTTP probe: one `GET /`, then the HTTP products that recognise the answer
+//! (Elasticsearch/OpenSearch, Kibana) judge access with their own follow-up requests.
+//!
+//! Recognition is by structure (JSON fields, security headers), never by a tagline string
+//! or by the port. Answers that say "wrong protocol" are turned into hints: MongoDB's
+//! "It looks like you are trying to access MongoDB over HTTP" points at the MongoDB probe,
+//! and an empty reply or "plain HTTP request was sent to HTTPS port" asks for TLS.
+
+use super::{ProbeContext, ProbeKind, ProbeOutcome, elastic, kibana};
+use crate::net::http::{HttpClient, HttpError, HttpReply};
+use crate::sanitize::clip;
+use crate::target::Endpoint;
+
+/// Probes one endpoint over HTTP (`tls` false) or HTTPS.
+pub async fn probe(cx: &ProbeContext, endpoint: &Endpoint, tls: bool) -> ProbeOutcome {
+    let base = HttpClient::base_url(endpoint, tls);
+    let root = match cx.http.get(&base, "").await {
+        Ok(reply) => reply,
+        Err(error) => return transport_outcome(error, tls),
+    };
+    let site = Site {
+        cx,
+        endpoint,
+        base: &base,
+        tls,
+    };
+    if let Some(outcome) = elastic::recognise(&site, &root).await {
+        return outcome;
+    }
+    if let Some(outcome) = kibana::recognise(&site, &root).await {
+        return outcome;
+    }
+    let text = if root.body.len() <= 4096 {
+        root.text()
+    } else {
+        String::new()
+    };
+    if text.contains("trying to access MongoDB over HTTP on the native driver port") {
+        return ProbeOutcome::NotThis {
+            note: "answers HTTP with MongoDB's native-port notice".into(),
+            hint: Some(ProbeKind::MongoDb),
+            transport_confirmed: true,
+        };
+    }
+    if !tls && root.status == 400 && wants_tls_text(&text) {
+        return ProbeOutcome::WantsTls(format!(
+            "{}: plain HTTP sent to a TLS port",
+            root.describe()
+        ));
+    }
+    ProbeOutcome::NotThis {
+        note: describe_unknown(&root),
+        hint: None,
+        transport_confirmed: true,
+    }
+}
+
+/// One HTTP endpoint being judged: what product modules need to send follow-ups.
+pub struct Site<'a> {
+    /// Shared clients and caps.
+    pub cx: &'a ProbeContext,
+    /// The endpoint.
+    pub endpoint: &'a Endpoint,
+    /// Scheme, authority and path prefix.
+    pub base: &'a url::Url,
+    /// Whether the exchange is over TLS.
+    pub tls: bool,
+}
+
+impl Site<'_> {
+    /// `GET` a path relative to the base URL.
+    pub async fn get(&self, path: &str) -> Result<HttpReply, HttpError> {
+        self.cx.http.get(self.base, path).await
+    }
+
+    /// The base URL as reported (`https://127.0.0.1:9200/es/`).
+    pub fn url(&self) -> String {
+        self.base.to_string()
+    }
+}
+
+fn wants_tls_text(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower.contains("plain http request was sent to https port")
+        || lower.contains("client sent an http request to an https server")
+        || lower.contains("speaking plain http to an ssl-enabled server")
+}
+
+/// What an unknown HTTP server said, for the report: status, type and server header.
+fn describe_unknown(reply: &HttpReply) -> String {
+    let mut note = reply.describe();
+    if let Some(server) = reply.header("server") {
+        note.push_str(&format!(", Server: {}", clip(server, 60)));
+    }
+    if let Some(auth) = reply.header("www-authenticate") {
+        note.push_str(&format!(
+            ", WWW-Authenticate: {} (credentials required; the service behind it is unknown)",
+            clip(auth, 80)
+        ));
+    }
+    note
+}
+
+/// Maps a failed first exchange onto what the engine does next.
+fn transport_outcome(error: HttpError, tls: bool) -> ProbeOutcome {
+    match error {
+        HttpError::Refused => ProbeOutcome::Closed,
+        HttpError::ConnectTimeout => ProbeOutcome::Unreachable,
+        HttpError::Timeout => ProbeOutcome::Silent,
+        HttpError::Resolve(e) => ProbeOutcome::Failed(format!("cannot resolve: {e}")),
+        HttpError::EmptyReply | HttpError::NotHttp(_) if !tls => {
+            ProbeOutcome::WantsTls(error.to_string())
+        }
+        other => ProbeOutcome::NotThis {
+            note: other.to_string(),
+            hint: None,
+            transport_confirmed: false,
+        },
+    }
+}

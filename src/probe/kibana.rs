@@ -1,0 +1,269 @@
+//! Kibana (4.x to 8.x): recognised by the `kbn-name`/`kbn-version` headers it puts on every
+//! response, judged by whether its API serves data without credentials.
+//!
+//! `/api/status` alone proves nothing: Kibana 8.9+ answers anonymous callers with a
+//! redacted 200, and `status.allowAnonymous` serves the full status on secured instances.
+//! So a full status is followed by a saved-objects listing (index-pattern titles only),
+//! which only an instance without security answers.
+
+use serde_json::Value;
+
+use super::ProbeOutcome;
+use super::http::Site;
+use crate::finding::{DataSet, Evidence, Exposure, Finding, Inventory, Severity};
+use crate::net::http::HttpReply;
+
+/// Recognises Kibana from its headers and judges access; `None` when not Kibana.
+pub async fn recognise(site: &Site<'_>, root: &HttpReply) -> Option<ProbeOutcome> {
+    let kbn_name = root.header("kbn-name");
+    let kbn_version = root.header("kbn-version").map(str::to_string);
+    if kbn_name.is_none() && kbn_version.is_none() {
+        return None;
+    }
+    let mut evidence = vec![Evidence::new(
+        format!("GET {}", site.base.path()),
+        format!(
+            "{}, kbn-name {:?}{}{}",
+            root.describe(),
+            kbn_name.unwrap_or(""),
+            kbn_version
+                .as_deref()
+                .map(|v| format!(", kbn-version {v:?}"))
+                .unwrap_or_default(),
+            root.header("location")
+                .map(|l| format!(", Location {:?}", crate::sanitize::clip(l, 100)))
+                .unwrap_or_default()
+        ),
+    )];
+    let mut kibana = Kibana {
+        site,
+        version: kbn_version,
+    };
+
+    let status_path = "api/status";
+    let status = match site.get(status_path).await {
+        Ok(reply) => reply,
+        Err(error) => {
+            evidence.push(Evidence::new(kibana.line(status_path), error.to_string()));
+            return Some(kibana.protected("status API did not answer", evidence));
+        }
+    };
+    let verdict = read_status(&status);
+    evidence.push(Evidence::new(
+        kibana.line(status_path),
+        format!("{}: {}", status.describe(), verdict.describe()),
+    ));
+    let StatusVerdict::Full { version } = verdict else {
+        return Some(kibana.protected(&verdict.describe(), evidence));
+    };
+    if version.is_some() {
+        kibana.version = version;
+    }
+
+    let objects_path = "api/saved_objects/_find?type=index-pattern&per_page=100&fields=title";
+    let objects = site.get(objects_path).await;
+    match objects {
+        Ok(reply) if reply.status == 200 => {
+            if let Some(inventory) = index_patterns(&reply, site.cx.limits.max_items) {
+                evidence.push(Evidence::new(
+                    kibana.line(objects_path),
+                    format!(
+                        "{}: {} index patterns listed without credentials",
+                        reply.describe(),
+                        inventory.total_items
+                    ),
+                ));
+                return Some(kibana.open(
+                    format!(
+                        "Kibana serves its API without credentials ({} index patterns); it reads Elasticsearch data for anyone",
+                        inventory.total_items
+                    ),
+                    evidence,
+                    Some(inventory),
+                ));
+            }
+            evidence.push(Evidence::new(kibana.line(objects_path), reply.describe()));
+            Some(kibana.protected("saved objects answer is not a listing", evidence))
+        }
+        Ok(reply) if reply.status == 404 && kibana.major() < Some(6) => {
+            // Kibana 4.x/5.x have no saved-objects API; with no security plugin their full
+            // status is served to everyone and every app is reachable.
+            evidence.push(Evidence::new(
+                kibana.line(objects_path),
+                format!("{}: no saved-objects API before 6.0", reply.describe()),
+            ));
+            Some(kibana.open(
+                "Kibana serves its full status and apps without credentials (no security plugin)"
+                    .into(),
+                evidence,
+                None,
+            ))
+        }
+        Ok(reply) => {
+            evidence.push(Evidence::new(
+                kibana.line(objects_path),
+                format!("{}: saved objects refused", reply.describe()),
+            ));
+            Some(kibana.protected(
+                "status is public (status.allowAnonymous) but data needs credentials",
+                evidence,
+            ))
+        }
+        Err(error) => {
+            evidence.push(Evidence::new(kibana.line(objects_path), error.to_string()));
+            Some(kibana.protected("saved objects did not answer", evidence))
+        }
+    }
+}
+
+struct Kibana<'a> {
+    site: &'a Site<'a>,
+    version: Option<String>,
+}
+
+impl Kibana<'_> {
+    fn line(&self, path: &str) -> String {
+        let shown = path.split_once("&fields").map_or(path, |(p, _)| p);
+        format!("GET {}{shown}", self.site.base.path())
+    }
+
+    fn major(&self) -> Option<u32> {
+        self.version.as_deref()?.split('.').next()?.parse().ok()
+    }
+
+    fn finding(
+        &self,
+        exposure: Exposure,
+        severity: Severity,
+        summary: String,
+        evidence: Vec<Evidence>,
+    ) -> Finding {
+        Finding {
+            endpoint: self.site.endpoint.authority(),
+            url: Some(self.site.url()),
+            tls: self.site.tls,
+            service: "kibana".into(),
+            product: None,
+            version: self.version.clone(),
+            exposure,
+            severity,
+            summary,
+            details: Vec::new(),
+            evidence,
+            inventory: None,
+        }
+    }
+
+    fn protected(&self, why: &str, evidence: Vec<Evidence>) -> ProbeOutcome {
+        let f = self.finding(
+            Exposure::AuthRequired,
+            Severity::Info,
+            format!("Kibana demands credentials: {why}"),
+            evidence,
+        );
+        ProbeOutcome::Found(Box::new(f))
+    }
+
+    fn open(
+        &self,
+        summary: String,
+        evidence: Vec<Evidence>,
+        inventory: Option<Inventory>,
+    ) -> ProbeOutcome {
+        let mut f = self.finding(Exposure::Open, Severity::High, summary, evidence);
+        f.inventory = inventory;
+        ProbeOutcome::Found(Box::new(f))
+    }
+}
+
+/// What `/api/status` says about access.
+enum StatusVerdict {
+    /// The full status: only served without security (or with allowAnonymous).
+    Full { version: Option<String> },
+    /// A redacted 200 (8.9+ anonymous), a 401, or a redirect to the login page.
+    Protected(String),
+}
+
+impl StatusVerdict {
+    fn describe(&self) -> String {
+        match self {
+            StatusVerdict::Full { version } => format!(
+                "full status{}",
+                version
+                    .as_deref()
+                    .map(|v| format!(", version {v}"))
+                    .unwrap_or_default()
+            ),
+            StatusVerdict::Protected(why) => why.clone(),
+        }
+    }
+}
+
+fn read_status(reply: &HttpReply) -> StatusVerdict {
+    match reply.status {
+        401 | 403 => {
+            return StatusVerdict::Protected(format!("HTTP {} from the status API", reply.status));
+        }
+        300..=399 => {
+            let location = reply.header("location").unwrap_or("");
+            return StatusVerdict::Protected(if location.contains("login") {
+                "status API redirects to the login page".into()
+            } else {
+                format!("status API redirects (HTTP {})", reply.status)
+            });
+        }
+        200 | 503 => {}
+        other => return StatusVerdict::Protected(format!("status API answered HTTP {other}")),
+    }
+    let Some(json) = reply.json() else {
+        return StatusVerdict::Protected("status API answered something other than JSON".into());
+    };
+    // 7.x/8.x: version object; 4.x/5.x: version string with buildNum.
+    let version = json
+        .pointer("/version/number")
+        .and_then(Value::as_str)
+        .or_else(|| json.get("version").and_then(Value::as_str))
+        .map(str::to_string);
+    let status = json.get("status");
+    let detailed = status.is_some_and(|s| {
+        s.get("core").is_some() || s.get("statuses").is_some() || s.get("plugins").is_some()
+    }) || json.get("metrics").is_some();
+    if version.is_some() && detailed {
+        StatusVerdict::Full { version }
+    } else {
+        StatusVerdict::Protected(
+            "redacted status (anonymous callers get only the overall level)".into(),
+        )
+    }
+}
+
+/// Index-pattern titles from a saved-objects `_find` answer.
+fn index_patterns(reply: &HttpReply, max_items: usize) -> Option<Inventory> {
+    let json = reply.json()?;
+    let objects = json.get("saved_objects")?.as_array()?;
+    let total = json
+        .get("total")
+        .and_then(Value::as_u64)
+        .unwrap_or(objects.len() as u64);
+    let items: Vec<DataSet> = objects
+        .iter()
+        .filter_map(|o| o.pointer("/attributes/title").and_then(Value::as_str))
+        .take(max_items)
+        .map(|title| DataSet {
+            name: title.to_string(),
+            system: title.starts_with('.'),
+            ..DataSet::default()
+        })
+        .collect();
+    let mut inventory = Inventory {
+        unit: "index-pattern".into(),
+        truncated: (items.len() as u64) < total,
+        items,
+        total_items: total,
+        ..Inventory::default()
+    };
+    inventory.recount();
+    inventory.total_documents = None;
+    inventory.total_size_bytes = None;
+    Some(inventory)
+}

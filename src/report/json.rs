@@ -1,0 +1,85 @@
+//! `--format json`: one object with the scan's metadata, counts and every result, written
+//! when the scan ends (or is interrupted). The schema is in README.md.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{Counts, Exposed, Note, Report};
+use crate::finding::Finding;
+use crate::time::rfc3339;
+
+/// The top-level JSON object.
+#[derive(Serialize)]
+pub struct JsonReport<'a> {
+    /// `{"name": "ajar", "version": "0.1.0"}`.
+    pub tool: Tool,
+    /// RFC 3339 UTC.
+    pub started_at: String,
+    /// RFC 3339 UTC.
+    pub finished_at: String,
+    /// Wall time of the scan in milliseconds.
+    pub duration_ms: u128,
+    /// True when Ctrl-C cut the scan short; the results are what was found until then.
+    pub interrupted: bool,
+    /// Target lines and arguments given.
+    pub targets: usize,
+    /// Endpoint counts by outcome.
+    pub endpoints: Counts,
+    /// Documents and bytes readable without credentials.
+    pub exposed: Exposed,
+    /// One entry per endpoint where a known service answered, most severe first.
+    pub results: Vec<&'a Finding>,
+    /// Endpoints that answered with a protocol ajar does not know.
+    pub unidentified: &'a [Note],
+    /// Endpoints that were silent or could not be probed.
+    pub errors: &'a [Note],
+}
+
+/// The tool that wrote the report.
+#[derive(Serialize)]
+pub struct Tool {
+    /// Always `ajar`.
+    pub name: &'static str,
+    /// The crate version.
+    pub version: &'static str,
+}
+
+impl Tool {
+    /// This build of ajar.
+    pub fn current() -> Tool {
+        Tool {
+            name: "ajar",
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+impl<'a> JsonReport<'a> {
+    /// Builds the serialisable view of `report`.
+    pub fn from_report(report: &'a Report) -> JsonReport<'a> {
+        let finished = report.finished.unwrap_or_else(std::time::SystemTime::now);
+        JsonReport {
+            tool: Tool::current(),
+            started_at: rfc3339(report.started),
+            finished_at: rfc3339(finished),
+            duration_ms: finished
+                .duration_since(report.started)
+                .unwrap_or_default()
+                .as_millis(),
+            interrupted: report.interrupted,
+            targets: report.targets,
+            endpoints: report.counts,
+            exposed: report.exposed(),
+            results: report.sorted_findings(),
+            unidentified: &report.unidentified,
+            errors: &report.errors,
+        }
+    }
+}
+
+/// Writes the report as one pretty-printed JSON object and a newline.
+pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &JsonReport::from_report(report))?;
+    out.write_all(b"\n")
+}

@@ -1,0 +1,247 @@
+//! The scan engine: endpoints in, results out, as they finish.
+//!
+//! Endpoints are pulled from the lazily expanded [`TargetSet`] only when a concurrency slot
+//! is free (a semaphore before spawn), so memory follows concurrency, not estate size. A
+//! per-host limit and an optional rate limit sit on top. Each endpoint has a deadline for the
+//! whole probe on top of the per-step timeouts, and results stream to the caller so an
+//! interrupted scan still reports what it found.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::task::JoinSet;
+
+use crate::finding::{EndpointResult, Outcome};
+use crate::probe::{ProbeContext, ProbeKind, ProbeOutcome};
+use crate::target::{Endpoint, Host, TargetSet, Transport};
+
+/// Limits of a scan run.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineConfig {
+    /// Endpoints probed at once.
+    pub concurrency: usize,
+    /// Endpoints of one host probed at once.
+    pub per_host: usize,
+    /// New endpoints started per second, if limited.
+    pub rate_limit: Option<u32>,
+    /// Deadline for everything done at one endpoint.
+    pub probe_timeout: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            concurrency: 512,
+            per_host: 16,
+            rate_limit: None,
+            probe_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// How a scan run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunStats {
+    /// Endpoints started.
+    pub started: usize,
+    /// True when the stop signal ended the scan early.
+    pub interrupted: bool,
+}
+
+/// Probes every endpoint of `targets`, calling `on_result` for each as it finishes, until
+/// all are done or `stop` resolves (Ctrl-C), whichever comes first.
+pub async fn run<F, S>(
+    cx: ProbeContext,
+    config: EngineConfig,
+    targets: &TargetSet,
+    stop: S,
+    mut on_result: F,
+) -> RunStats
+where
+    F: FnMut(EndpointResult),
+    S: Future<Output = ()>,
+{
+    let cx = Arc::new(cx);
+    let (tx, mut rx) = mpsc::channel::<EndpointResult>(1024);
+    let slots = Arc::new(Semaphore::new(config.concurrency.max(1)));
+    let hosts = Arc::new(HostLimiter::new(config.per_host.max(1)));
+    let mut pacer = config.rate_limit.filter(|r| *r > 0).map(|rate| {
+        let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick
+    });
+    let mut endpoints = targets.endpoints();
+    let mut tasks = JoinSet::new();
+    let mut dispatching = true;
+    let mut stats = RunStats {
+        started: 0,
+        interrupted: false,
+    };
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            biased;
+            () = &mut stop => {
+                stats.interrupted = true;
+                tasks.abort_all();
+                break;
+            }
+            Some(result) = rx.recv() => on_result(result),
+            Some(_) = tasks.join_next() => {}
+            permit = slots.clone().acquire_owned(), if dispatching => {
+                let Ok(permit) = permit else { break };
+                let Some(endpoint) = endpoints.next() else {
+                    dispatching = false;
+                    continue;
+                };
+                if let Some(pacer) = pacer.as_mut() {
+                    pacer.tick().await;
+                }
+                stats.started += 1;
+                let (cx, hosts, tx) = (cx.clone(), hosts.clone(), tx.clone());
+                tasks.spawn(async move {
+                    let result = probe_with_limits(&cx, &hosts, endpoint, config.probe_timeout, permit).await;
+                    let _ = tx.send(result).await;
+                });
+            }
+            else => break,
+        }
+        if !dispatching && tasks.is_empty() {
+            break;
+        }
+    }
+    while let Ok(result) = rx.try_recv() {
+        on_result(result);
+    }
+    stats
+}
+
+async fn probe_with_limits(
+    cx: &ProbeContext,
+    hosts: &HostLimiter,
+    endpoint: Endpoint,
+    deadline: Duration,
+    _slot: OwnedSemaphorePermit,
+) -> EndpointResult {
+    let _host_slot = hosts.acquire(&endpoint.host).await;
+    let start = Instant::now();
+    let outcome = match tokio::time::timeout(deadline, probe_endpoint(cx, &endpoint)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Outcome::Failed(format!(
+            "gave up after {} s (--probe-timeout)",
+            deadline.as_secs_f64()
+        )),
+    };
+    EndpointResult {
+        endpoint: endpoint.authority(),
+        outcome,
+        elapsed: start.elapsed(),
+    }
+}
+
+/// Finds out what one endpoint is: runs the probes the target allows, those whose default
+/// port matches first, over plain text and, when the port turns out to want it, over TLS.
+/// The first probe that recognises its service decides.
+pub async fn probe_endpoint(cx: &ProbeContext, endpoint: &Endpoint) -> Outcome {
+    let mut queue: Vec<ProbeKind> = ProbeKind::ALL
+        .into_iter()
+        .filter(|p| p.accepts(endpoint.protocol))
+        .collect();
+    // Stable: default-port probes first, the rest in their usual order.
+    queue.sort_by_key(|p| !p.is_default_port(endpoint.port));
+    let mut tls_known = match endpoint.transport {
+        Transport::Auto => None,
+        Transport::Plain => Some(false),
+        Transport::Tls => Some(true),
+    };
+    let mut notes: Vec<String> = Vec::new();
+    let mut next = 0;
+    while next < queue.len() {
+        let probe = queue[next];
+        next += 1;
+        let mut used_tls = tls_known.unwrap_or(false);
+        let mut outcome = probe.run(cx, endpoint, used_tls).await;
+        if let ProbeOutcome::WantsTls(note) = &outcome {
+            notes.push(format!("{}: {note}", label(probe, used_tls)));
+            if tls_known.is_some() {
+                continue;
+            }
+            used_tls = true;
+            outcome = probe.run(cx, endpoint, true).await;
+        }
+        match outcome {
+            ProbeOutcome::Found(finding) => return Outcome::Found(finding),
+            ProbeOutcome::Closed => return Outcome::Closed,
+            ProbeOutcome::Unreachable => return Outcome::Unreachable,
+            ProbeOutcome::Silent => return Outcome::Silent,
+            ProbeOutcome::Failed(error) => return Outcome::Failed(error),
+            ProbeOutcome::WantsTls(note) => {
+                notes.push(format!("{}: {note}", label(probe, used_tls)));
+            }
+            ProbeOutcome::NotThis {
+                note,
+                hint,
+                transport_confirmed,
+            } => {
+                if transport_confirmed && tls_known.is_none() {
+                    tls_known = Some(used_tls);
+                }
+                notes.push(format!("{}: {note}", label(probe, used_tls)));
+                if let Some(hint) = hint
+                    && let Some(pos) = queue[next..].iter().position(|p| *p == hint)
+                {
+                    let hinted = queue.remove(next + pos);
+                    queue.insert(next, hinted);
+                }
+            }
+        }
+    }
+    notes.dedup();
+    Outcome::Unidentified(notes.join("; "))
+}
+
+fn label(probe: ProbeKind, tls: bool) -> &'static str {
+    match (probe, tls) {
+        (ProbeKind::Http, false) => "http",
+        (ProbeKind::Http, true) => "https",
+        (ProbeKind::MongoDb, false) => "mongodb",
+        (ProbeKind::MongoDb, true) => "mongodb+tls",
+    }
+}
+
+/// Per-host concurrency: one semaphore per host that has endpoints in flight, dropped
+/// when the last of them finishes, so the map stays as small as the work in flight.
+struct HostLimiter {
+    per_host: usize,
+    hosts: Mutex<HashMap<Host, Weak<Semaphore>>>,
+}
+
+impl HostLimiter {
+    fn new(per_host: usize) -> Self {
+        HostLimiter {
+            per_host,
+            hosts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn acquire(&self, host: &Host) -> Option<OwnedSemaphorePermit> {
+        let semaphore = {
+            let mut hosts = self.hosts.lock().ok()?;
+            if hosts.len() > 4096 {
+                hosts.retain(|_, weak| weak.strong_count() > 0);
+            }
+            match hosts.get(host).and_then(Weak::upgrade) {
+                Some(sem) => sem,
+                None => {
+                    let sem = Arc::new(Semaphore::new(self.per_host));
+                    hosts.insert(host.clone(), Arc::downgrade(&sem));
+                    sem
+                }
+            }
+        };
+        semaphore.acquire_owned().await.ok()
+    }
+}
