@@ -245,3 +245,117 @@ impl HostLimiter {
         semaphore.acquire_owned().await.ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::Limits;
+    use crate::target::{Exclusions, TargetSetBuilder};
+
+    fn context(timeout: Duration) -> ProbeContext {
+        ProbeContext::new(timeout, false, Limits::default()).expect("context")
+    }
+
+    fn closed_ports(n: usize) -> Vec<u16> {
+        let listeners: Vec<std::net::TcpListener> = (0..n)
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind"))
+            .collect();
+        listeners
+            .iter()
+            .map(|l| l.local_addr().expect("addr").port())
+            .collect()
+    }
+
+    fn targets(lines: &str) -> TargetSet {
+        let mut b = TargetSetBuilder::new(1 << 16);
+        b.add_lines("test", lines).expect("targets");
+        b.build(&[9200], &Exclusions::default()).expect("set")
+    }
+
+    #[tokio::test]
+    async fn every_endpoint_reports_exactly_once() {
+        let lines: String = closed_ports(40)
+            .iter()
+            .map(|p| format!("127.0.0.1:{p}\n"))
+            .collect();
+        let set = targets(&lines);
+        let mut seen = Vec::new();
+        let config = EngineConfig {
+            concurrency: 8,
+            per_host: 2,
+            ..EngineConfig::default()
+        };
+        let stats = run(
+            context(Duration::from_secs(2)),
+            config,
+            &set,
+            std::future::pending(),
+            |r| seen.push(r),
+        )
+        .await;
+        assert_eq!(
+            stats,
+            RunStats {
+                started: 40,
+                interrupted: false
+            }
+        );
+        assert_eq!(seen.len(), 40);
+        assert!(seen.iter().all(|r| r.outcome == Outcome::Closed));
+        let mut endpoints: Vec<&str> = seen.iter().map(|r| r.endpoint.as_str()).collect();
+        endpoints.sort_unstable();
+        endpoints.dedup();
+        assert_eq!(endpoints.len(), 40);
+    }
+
+    #[tokio::test]
+    async fn stop_signal_interrupts_and_keeps_finished_results() {
+        // Listeners that accept (the kernel completes the handshake) but never answer.
+        let silent: Vec<tokio::net::TcpListener> = {
+            let mut v = Vec::new();
+            for _ in 0..4 {
+                v.push(
+                    tokio::net::TcpListener::bind("127.0.0.1:0")
+                        .await
+                        .expect("bind"),
+                );
+            }
+            v
+        };
+        let mut lines: String = silent
+            .iter()
+            .map(|l| format!("127.0.0.1:{}\n", l.local_addr().expect("addr").port()))
+            .collect();
+        lines.push_str(&format!("127.0.0.1:{}\n", closed_ports(1)[0]));
+        let set = targets(&lines);
+        let mut seen = Vec::new();
+        let stop = tokio::time::sleep(Duration::from_millis(300));
+        let stats = run(
+            context(Duration::from_secs(20)),
+            EngineConfig::default(),
+            &set,
+            stop,
+            |r| seen.push(r),
+        )
+        .await;
+        assert!(stats.interrupted);
+        assert_eq!(stats.started, 5);
+        assert_eq!(
+            seen.len(),
+            1,
+            "only the closed port finished before the stop"
+        );
+        assert_eq!(seen[0].outcome, Outcome::Closed);
+    }
+
+    #[tokio::test]
+    async fn silent_endpoint_costs_one_step_timeout() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let endpoint = Endpoint::new(Host::Ip([127, 0, 0, 1].into()), port);
+        let outcome = probe_endpoint(&context(Duration::from_millis(300)), &endpoint).await;
+        assert_eq!(outcome, Outcome::Silent);
+    }
+}

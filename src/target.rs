@@ -567,10 +567,11 @@ impl TargetSetBuilder {
                 }
             }
         }
-        // A portless host also covers `host:port` given explicitly with no scheme.
+        // An explicit `host:port` (or URI without a path prefix) is more specific than a
+        // portless host expanded onto the same port: the explicit one is probed, once.
         let pinned: HashSet<(Host, u16)> = endpoints
             .iter()
-            .filter(|e| *e == &Endpoint::new(e.host.clone(), e.port))
+            .filter(|e| e.base_path.is_none())
             .map(|e| (e.host.clone(), e.port))
             .collect();
         Ok(TargetSet {
@@ -612,10 +613,10 @@ impl TargetSet {
     /// consecutive endpoints hit different hosts and per-host limits rarely wait.
     pub fn endpoints(&self) -> impl Iterator<Item = Endpoint> + '_ {
         let expanded = self.ports.iter().flat_map(move |port| {
-            self.hosts.iter().filter_map(move |host| {
-                (!self.pinned.contains(&(host.clone(), *port)))
-                    .then(|| Endpoint::new(host.clone(), *port))
-            })
+            self.hosts
+                .iter()
+                .filter(move |host| !self.pinned.contains(&((*host).clone(), *port)))
+                .map(move |host| Endpoint::new(host.clone(), *port))
         });
         self.endpoints.iter().cloned().chain(expanded)
     }

@@ -75,9 +75,9 @@ fn what(f: &Finding) -> String {
         return clip(&f.summary, 120);
     };
     let mut parts = vec![format!(
-        "{} {}s ({} user)",
+        "{} {} ({} user)",
         group(inv.total_items),
-        inv.unit,
+        plural(&inv.unit),
         group(inv.user_items)
     )];
     if let Some(docs) = inv.total_documents {
@@ -111,6 +111,13 @@ fn what(f: &Finding) -> String {
     text
 }
 
+fn plural(unit: &str) -> String {
+    match unit {
+        "index" => "indices".into(),
+        other => format!("{other}s"),
+    }
+}
+
 /// The closing summary line.
 pub fn summary_line(report: &Report) -> String {
     let c = &report.counts;
@@ -123,10 +130,15 @@ pub fn summary_line(report: &Report) -> String {
             bytes(exposed.size_bytes)
         ));
     }
+    let without = report.without_service();
     let mut line = format!(
-        "{open}, {} auth-required, {} endpoints without a known service",
+        "{open}, {} auth-required, {without} {} without a known service",
         c.auth_required,
-        report.without_service()
+        if without == 1 {
+            "endpoint"
+        } else {
+            "endpoints"
+        }
     );
     if report.interrupted {
         line.push_str(&format!(

@@ -1,0 +1,280 @@
+//! The `ajar` binary as a user and a CI job see it: exit codes, stdout carrying only the
+//! report, target errors naming their line, and the JSON, JSONL and human formats.
+
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+use crate::support::http_fake::{Reply, Routes, http_server};
+
+/// ES 7.2.0 banner, from /work/shared/protocols.md ES-05 (real capture,
+/// gist sanudatta11/30e81f66e2aab57cee2453259a552a81); cluster values varied.
+const ES7_BANNER: &str = r#"{
+  "name" : "cli-node",
+  "cluster_name" : "cli-cluster",
+  "cluster_uuid" : "Zq1cN0y9S0ql3QvC6m3xkA",
+  "version" : {
+    "number" : "7.2.0",
+    "build_flavor" : "default",
+    "build_type" : "deb",
+    "build_hash" : "508c38a",
+    "build_date" : "2019-06-20T15:54:18.811730Z",
+    "build_snapshot" : false,
+    "lucene_version" : "8.0.0",
+    "minimum_wire_compatibility_version" : "6.8.0",
+    "minimum_index_compatibility_version" : "6.0.0-beta1"
+  },
+  "tagline" : "You Know, for Search"
+}
+"#;
+
+/// `_cat/indices?format=json&bytes=b` shape from protocols.md ES-21 (docs/reference/cat/indices.asciidoc).
+const ES7_INDICES: &str = r#"[{"health":"yellow","status":"open","index":"customers","uuid":"u8FNjxh8Rfy_awN11oDKYQ","pri":"1","rep":"1","docs.count":"1200","docs.deleted":"0","store.size":"90000","pri.store.size":"90000"},{"health":"green","status":"open","index":".kibana_1","uuid":"nYFWZEO7TUiOjLQXBaYJpA","pri":"1","rep":"0","docs.count":"3","docs.deleted":"0","store.size":"214","pri.store.size":"214"}]"#;
+
+const ES7_MAPPING: &str = r#"{"customers":{"mappings":{"properties":{"contact":{"properties":{"email":{"type":"keyword"}}},"signup":{"type":"date"}}}}}"#;
+
+async fn open_es() -> crate::support::FakeServer {
+    let routes = Routes::new()
+        .at("/", Reply::json(ES7_BANNER))
+        .at("/_cat/indices", Reply::json(ES7_INDICES))
+        .at("/customers/_mapping", Reply::json(ES7_MAPPING));
+    http_server(false, routes).await.0
+}
+
+/// Runs the binary off the async runtime, so fake servers keep serving meanwhile.
+async fn ajar(args: Vec<String>, stdin: &'static str) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ajar"))
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run ajar");
+        if let Some(mut input) = child.stdin.take() {
+            use std::io::Write;
+            input.write_all(stdin.as_bytes()).expect("write stdin");
+        }
+        child.wait_with_output().expect("ajar output")
+    })
+    .await
+    .expect("join")
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// A port on 127.0.0.1 that refuses connections.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_target_line_is_a_usage_error_and_nothing_is_scanned() {
+    let dir = std::env::temp_dir().join(format!("ajar-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let file = dir.join("targets.txt");
+    std::fs::write(&file, "# estate\n127.0.0.1:9200\n\n127.0.0.1:99999\n").expect("write");
+    let out = ajar(
+        args(&["scan", "-q", "-i", file.to_str().expect("utf-8")]),
+        "",
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        out.stdout.is_empty(),
+        "no report for a rejected target list"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "targets.txt:4: \"127.0.0.1:99999\": port \"99999\" must be a number from 1 to 65535"
+        ),
+        "{stderr}"
+    );
+    let out = ajar(args(&["scan", "10.0.0.0/8", "-q"]), "").await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("more than --max-hosts 65536"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_report_counts_closed_endpoints_and_exits_zero() {
+    let port = closed_port();
+    let out = ajar(
+        args(&["scan", &format!("127.0.0.1:{port}"), "--format", "json"]),
+        "",
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON object");
+    assert_eq!(report["tool"]["name"], "ajar");
+    assert_eq!(report["targets"], 1);
+    assert_eq!(report["endpoints"]["total"], 1);
+    assert_eq!(report["endpoints"]["closed"], 1);
+    assert_eq!(report["results"], Value::Array(vec![]));
+    assert_eq!(report["interrupted"], false);
+    assert!(
+        report["started_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jsonl_streams_findings_and_fail_on_gates_ci() {
+    let es = open_es().await;
+    let port = closed_port();
+    let targets = format!("127.0.0.1:{}\n127.0.0.1:{port}\n", es.addr.port());
+    let input: &'static str = Box::leak(targets.into_boxed_str());
+    let out = ajar(
+        args(&[
+            "scan",
+            "-i",
+            "-",
+            "--format",
+            "jsonl",
+            "--fail-on",
+            "critical",
+            "-q",
+        ]),
+        input,
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a critical finding trips --fail-on critical"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    let result = &lines[0];
+    assert_eq!(result["type"], "result");
+    assert_eq!(result["endpoint"], format!("127.0.0.1:{}", es.addr.port()));
+    assert_eq!(result["service"], "elasticsearch");
+    assert_eq!(result["version"], "7.2.0");
+    assert_eq!(result["exposure"], "open");
+    assert_eq!(result["severity"], "critical");
+    assert_eq!(result["details"]["cluster_name"], "cli-cluster");
+    assert_eq!(result["inventory"]["total_documents"], 1203);
+    assert_eq!(
+        result["inventory"]["items"][0]["pii_fields"][0]["field"],
+        "contact.email"
+    );
+    let summary = &lines[1];
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["endpoints"]["open"], 1);
+    assert_eq!(summary["endpoints"]["closed"], 1);
+    assert!(summary.get("results").is_none());
+
+    let out = ajar(
+        args(&[
+            "scan",
+            &format!("127.0.0.1:{}", es.addr.port()),
+            "--fail-on",
+            "critical",
+            "-q",
+            "-f",
+            "json",
+        ]),
+        "",
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    let out = ajar(
+        args(&[
+            "scan",
+            &format!("127.0.0.1:{port}"),
+            "--fail-on",
+            "info",
+            "-q",
+        ]),
+        "",
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "nothing found, nothing to fail on"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn human_output_has_table_and_summary_and_output_file() {
+    let es = open_es().await;
+    let port = closed_port();
+    let target_es = format!("127.0.0.1:{}", es.addr.port());
+    let target_closed = format!("127.0.0.1:{port}");
+    let out = ajar(args(&["scan", &target_es, &target_closed]), "").await;
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("SEVERITY  EXPOSURE  ENDPOINT"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].starts_with("critical  open      127.0.0.1:"),
+        "{stdout}"
+    );
+    assert!(lines[1].contains("elasticsearch  7.2.0"), "{stdout}");
+    assert!(
+        lines[1].contains("2 indices (1 user), 1,203 documents, 90.2 kB; personal data: email")
+    );
+    assert_eq!(
+        lines.last().copied(),
+        Some(
+            "1 open (1,203 documents, 90.2 kB), 0 auth-required, 1 endpoint without a known service"
+        )
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "no progress bar when stderr is not a terminal"
+    );
+
+    let file = std::env::temp_dir().join(format!("ajar-cli-out-{}.json", std::process::id()));
+    let out = ajar(
+        args(&[
+            "scan",
+            &target_es,
+            "-f",
+            "json",
+            "-o",
+            file.to_str().expect("utf-8"),
+        ]),
+        "",
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty(), "the report went to the file");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&file).expect("report file")).expect("JSON");
+    assert_eq!(report["results"][0]["service"], "elasticsearch");
+    let _ = std::fs::remove_file(file);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probes_lists_services_and_help_teaches_by_example() {
+    let out = ajar(args(&["probes"]), "").await;
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("mongodb") && l.contains("27017,27018,27019"))
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("elasticsearch") && l.contains("9200"))
+    );
+    let out = ajar(args(&["scan", "--help"]), "").await;
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("Examples:") && help.contains("--fail-on high"));
+    assert!(help.contains("Exit codes: 0 scan finished; 1 --fail-on matched"));
+}
