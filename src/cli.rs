@@ -46,7 +46,7 @@ pub enum Command {
 /// Flags of `ajar scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Targets: host, host:port, [v6]:port, CIDR, http(s)://host:port/prefix/, mongodb://host:port.
+    /// Targets: host, host:port, IPv6 (bracketed with a port), CIDR, http(s)://host:port/prefix/, mongodb://host:port.
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
 

@@ -141,13 +141,25 @@ pub struct DataSet {
     pub pii_fields: Vec<PiiHint>,
 }
 
+impl DataSet {
+    /// Whether the data set holds data: documents when the server counts them (an empty
+    /// index still occupies a few hundred bytes), otherwise a non-zero size.
+    pub fn holds_data(&self) -> bool {
+        match self.documents {
+            Some(documents) => documents > 0,
+            None => self.size_bytes.unwrap_or(0) > 0,
+        }
+    }
+}
+
 /// A field name that suggests personal data, and the category it suggests.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct PiiHint {
     /// The field path (`customer.email`) or collection name that matched.
     pub field: String,
     /// The category: `email`, `phone`, `name`, `address`, `location`, `birth-date`,
-    /// `credential`, `ip`, `government-id`, `financial`.
+    /// `credential`, `ip`, `government-id`, `financial`, or `people` for a collection
+    /// named for people (`users`, `customers`).
     pub category: String,
 }
 
@@ -173,18 +185,19 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    /// Whether any user (non-system) data set holds documents or bytes.
+    /// Whether any user (non-system) data set holds data.
     pub fn has_user_data(&self) -> bool {
-        self.items.iter().any(|item| {
-            !item.system && (item.documents.unwrap_or(0) > 0 || item.size_bytes.unwrap_or(0) > 0)
-        })
+        self.items
+            .iter()
+            .any(|item| !item.system && item.holds_data())
     }
 
-    /// Whether any user data set has a field or collection name that looks personal.
+    /// Whether a user data set that holds data has a field or collection name that looks
+    /// personal (PII-looking fields in an empty index expose nobody).
     pub fn has_pii(&self) -> bool {
         self.items
             .iter()
-            .any(|item| !item.system && !item.pii_fields.is_empty())
+            .any(|item| !item.system && item.holds_data() && !item.pii_fields.is_empty())
     }
 
     /// Adds up documents and sizes over `items` and counts user items.

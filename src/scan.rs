@@ -158,6 +158,7 @@ pub async fn probe_endpoint(cx: &ProbeContext, endpoint: &Endpoint) -> Outcome {
         Transport::Tls => Some(true),
     };
     let mut notes: Vec<String> = Vec::new();
+    let mut answered = false;
     let mut next = 0;
     while next < queue.len() {
         let probe = queue[next];
@@ -176,6 +177,14 @@ pub async fn probe_endpoint(cx: &ProbeContext, endpoint: &Endpoint) -> Outcome {
             ProbeOutcome::Found(finding) => return Outcome::Found(finding),
             ProbeOutcome::Closed => return Outcome::Closed,
             ProbeOutcome::Unreachable => return Outcome::Unreachable,
+            // Silence after another probe got an answer means "not this protocol": a
+            // server that waits for more bytes of its own protocol.
+            ProbeOutcome::Silent if answered => {
+                notes.push(format!(
+                    "{}: no answer before the timeout",
+                    label(probe, used_tls)
+                ));
+            }
             ProbeOutcome::Silent => return Outcome::Silent,
             ProbeOutcome::Failed(error) => return Outcome::Failed(error),
             ProbeOutcome::WantsTls(note) => {
@@ -185,9 +194,14 @@ pub async fn probe_endpoint(cx: &ProbeContext, endpoint: &Endpoint) -> Outcome {
                 note,
                 hint,
                 transport_confirmed,
+                speaks_protocol,
             } => {
+                answered |= transport_confirmed;
                 if transport_confirmed && tls_known.is_none() {
                     tls_known = Some(used_tls);
+                }
+                if speaks_protocol {
+                    queue.truncate(next);
                 }
                 notes.push(format!("{}: {note}", label(probe, used_tls)));
                 if let Some(hint) = hint

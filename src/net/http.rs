@@ -258,6 +258,9 @@ fn classify(error: &reqwest::Error) -> HttpError {
     if io_kind == Some(K::ConnectionRefused) {
         return HttpError::Refused;
     }
+    if matches!(io_kind, Some(K::HostUnreachable | K::NetworkUnreachable)) {
+        return HttpError::ConnectTimeout;
+    }
     if let Some(tls) = tls {
         return HttpError::Tls(tls);
     }

@@ -32,7 +32,7 @@ pub type BoxStream = Pin<Box<dyn Stream>>;
 pub enum ConnectError {
     /// The port refused (RST): closed.
     Refused,
-    /// No answer to the SYN before the timeout: filtered or down.
+    /// No answer to the SYN before the timeout, or no route to the host: filtered or down.
     Timeout,
     /// The host name did not resolve, or the address is unusable.
     Resolve(String),
@@ -49,7 +49,9 @@ impl std::fmt::Display for ConnectError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ConnectError::Refused => f.write_str("connection refused"),
-            ConnectError::Timeout => f.write_str("connect timed out"),
+            ConnectError::Timeout => {
+                f.write_str("no answer to connect (filtered, down or no route)")
+            }
             ConnectError::Resolve(e) => write!(f, "cannot resolve: {e}"),
             ConnectError::Tls(e) => write!(f, "TLS handshake failed: {e}"),
             ConnectError::TlsTimeout => f.write_str("TLS handshake timed out"),
@@ -110,6 +112,14 @@ impl Net {
             Err(_) => return Err(ConnectError::Timeout),
             Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionRefused => {
                 return Err(ConnectError::Refused);
+            }
+            Ok(Err(e))
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable
+                ) =>
+            {
+                return Err(ConnectError::Timeout);
             }
             Ok(Err(e)) => return Err(ConnectError::Io(e.to_string())),
             Ok(Ok(tcp)) => tcp,

@@ -208,7 +208,10 @@ async fn assess(site: &Site<'_>, banner: Banner, root_evidence: Evidence) -> Pro
         );
         return ProbeOutcome::Found(Box::new(f));
     }
-    let Some(mut items) = parse_cat_indices(&cat) else {
+    let cut = cat.truncated && cat.status == 200;
+    let parsed =
+        parse_cat_indices(&cat).or_else(|| cut.then(|| parse_cut_cat_indices(&cat.body)).flatten());
+    let Some(mut items) = parsed else {
         if cat.truncated {
             evidence.push(Evidence::new(request_line(site, cat_path), cat.describe()));
             let summary = format!(
@@ -238,7 +241,7 @@ async fn assess(site: &Site<'_>, banner: Banner, root_evidence: Evidence) -> Pro
 
     sort_items(&mut items);
     let total_items = items.len() as u64;
-    let truncated = items.len() > site.cx.limits.max_items;
+    let truncated = cut || items.len() > site.cx.limits.max_items;
     items.truncate(site.cx.limits.max_items);
     read_mappings(site, &mut items, &mut evidence).await;
 
@@ -294,6 +297,7 @@ fn honeypot(why: &str) -> ProbeOutcome {
         note: format!("Elasticsearch look-alike that {why} (likely a honeypot)"),
         hint: None,
         transport_confirmed: true,
+        speaks_protocol: true,
     }
 }
 
@@ -304,29 +308,52 @@ fn parse_cat_indices(reply: &HttpReply) -> Option<Vec<DataSet>> {
         return None;
     }
     if let Some(json) = reply.json() {
-        let rows = json.as_array()?;
-        let mut items = Vec::with_capacity(rows.len());
-        for row in rows {
-            let row = row.as_object()?;
-            let name = row.get("index")?.as_str()?.to_string();
-            items.push(DataSet {
-                system: is_system_index(&name),
-                documents: number(row.get("docs.count")),
-                size_bytes: number(row.get("store.size")),
-                health: row
-                    .get("health")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                name,
-                ..DataSet::default()
-            });
-        }
-        return Some(items);
+        return json.as_array()?.iter().map(cat_row).collect();
     }
     if reply.is_json_type() {
         return None;
     }
     parse_cat_text(&reply.text())
+}
+
+/// One `_cat/indices` JSON row; `None` when it is not an index row.
+fn cat_row(row: &Value) -> Option<DataSet> {
+    let row = row.as_object()?;
+    let name = row.get("index")?.as_str()?.to_string();
+    Some(DataSet {
+        system: is_system_index(&name),
+        documents: number(row.get("docs.count")),
+        size_bytes: number(row.get("store.size")),
+        health: row
+            .get("health")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        name,
+        ..DataSet::default()
+    })
+}
+
+/// The complete rows at the start of a JSON index list cut at the body cap: a cluster
+/// with tens of thousands of indices is still open, its inventory marked truncated.
+/// `None` unless at least one whole index row came back.
+fn parse_cut_cat_indices(body: &[u8]) -> Option<Vec<DataSet>> {
+    let start = body.iter().position(|b| !b.is_ascii_whitespace())?;
+    if body[start] != b'[' {
+        return None;
+    }
+    let mut pos = start + 1;
+    let mut items = Vec::new();
+    loop {
+        let mut rows = serde_json::Deserializer::from_slice(&body[pos..]).into_iter::<Value>();
+        let Some(Ok(row)) = rows.next() else { break };
+        pos += rows.byte_offset();
+        items.push(cat_row(&row)?);
+        match body[pos..].iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(skip) if body[pos + skip] == b',' => pos += skip + 1,
+            _ => break,
+        }
+    }
+    (!items.is_empty()).then_some(items)
 }
 
 /// The `_cat/indices?v` text table: a header line naming the columns, then one row per
@@ -399,9 +426,11 @@ fn parse_size(text: &str) -> Option<u64> {
 }
 
 /// Dot-prefixed indices are system or hidden ones (`.kibana`, `.security-7`,
-/// `.opendistro_security`); OpenSearch's audit log is system data too.
+/// `.opendistro_security`), except data-stream backing indices; OpenSearch's security
+/// audit log (`security-auditlog-*`) is system data too.
 fn is_system_index(name: &str) -> bool {
-    name.starts_with('.') || name.starts_with("security-auditlog-")
+    // `.ds-*` are the backing indices of data streams: user logs and metrics in 7.9+.
+    (name.starts_with('.') && !name.starts_with(".ds-")) || name.starts_with("security-auditlog-")
 }
 
 /// User indices first, largest by documents then size; system indices last.
@@ -492,7 +521,7 @@ fn mapping_fields(mappings: &Value) -> (Vec<String>, Vec<String>) {
     (fields, types)
 }
 
-/// Collects field paths under `properties`, descending into objects and nested fields.
+/// Collects leaf field paths under `properties`, descending into objects and nested fields.
 /// Depth and count are capped: mappings come from the server.
 fn walk_properties(props: &Map<String, Value>, prefix: &str, out: &mut Vec<String>, depth: usize) {
     if depth > 20 {
@@ -507,9 +536,11 @@ fn walk_properties(props: &Map<String, Value>, prefix: &str, out: &mut Vec<Strin
         } else {
             format!("{prefix}.{name}")
         };
-        out.push(path.clone());
-        if let Some(inner) = spec.get("properties").and_then(Value::as_object) {
-            walk_properties(inner, &path, out, depth + 1);
+        // Objects are reported through their leaves (`customer.address.city`), so a
+        // parent and its children do not both count as personal-data fields.
+        match spec.get("properties").and_then(Value::as_object) {
+            Some(inner) => walk_properties(inner, &path, out, depth + 1),
+            None => out.push(path),
         }
     }
 }
@@ -517,7 +548,7 @@ fn walk_properties(props: &Map<String, Value>, prefix: &str, out: &mut Vec<Strin
 fn percent_encode(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.+".contains(&byte) {
+        if byte.is_ascii_alphanumeric() || b"-_.".contains(&byte) {
             out.push(byte as char);
         } else {
             out.push_str(&format!("%{byte:02X}"));
@@ -641,6 +672,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn keeps_whole_rows_of_a_cut_index_list() {
+        let body = br#" [{"index":"a","docs.count":"5","store.size":"10"}, {"index":"b","docs.count":"7","store.size":"20"},{"index":"c","docs.c"#;
+        let items = parse_cut_cat_indices(body).expect("two whole rows");
+        let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(parse_cut_cat_indices(br#"[{"index":"aaaaaaaa"#), None);
+        assert_eq!(parse_cut_cat_indices(br#"{"index":"a"}"#), None);
+    }
+
+    #[test]
+    fn data_streams_are_user_data() {
+        assert!(is_system_index(".kibana_1"));
+        assert!(!is_system_index(".ds-logs-nginx-2026.11.22-000001"));
+        assert!(is_system_index("security-auditlog-2026.11.22"));
+        assert_eq!(percent_encode("sales%2024+ü"), "sales%252024%2B%C3%BC");
+    }
+
+    #[test]
     fn parses_sizes() {
         assert_eq!(parse_size("88100"), Some(88100));
         assert_eq!(parse_size("260b"), Some(260));
@@ -674,9 +723,9 @@ mod tests {
             "email":{"type":"string"},
             "address":{"properties":{"city":{"type":"string"}}}}}});
         let (fields, types) = mapping_fields(&typed);
-        assert_eq!(fields, ["address", "address.city", "email"]);
+        assert_eq!(fields, ["address.city", "email"]);
         assert_eq!(types, ["user"]);
         let typeless: Value = serde_json::json!({"properties":{"geoip":{"properties":{"location":{"type":"geo_point"}}}}});
-        assert_eq!(mapping_fields(&typeless).0, ["geoip", "geoip.location"]);
+        assert_eq!(mapping_fields(&typeless).0, ["geoip.location"]);
     }
 }

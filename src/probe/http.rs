@@ -40,6 +40,7 @@ pub async fn probe(cx: &ProbeContext, endpoint: &Endpoint, tls: bool) -> ProbeOu
             note: "answers HTTP with MongoDB's native-port notice".into(),
             hint: Some(ProbeKind::MongoDb),
             transport_confirmed: true,
+            speaks_protocol: false,
         };
     }
     if !tls && root.status == 400 && wants_tls_text(&text) {
@@ -52,6 +53,7 @@ pub async fn probe(cx: &ProbeContext, endpoint: &Endpoint, tls: bool) -> ProbeOu
         note: describe_unknown(&root),
         hint: None,
         transport_confirmed: true,
+        speaks_protocol: true,
     }
 }
 
@@ -115,6 +117,7 @@ fn transport_outcome(error: HttpError, tls: bool) -> ProbeOutcome {
             note: other.to_string(),
             hint: None,
             transport_confirmed: false,
+            speaks_protocol: false,
         },
     }
 }

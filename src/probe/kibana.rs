@@ -15,7 +15,12 @@ use crate::net::http::HttpReply;
 
 /// Recognises Kibana from its headers and judges access; `None` when not Kibana.
 pub async fn recognise(site: &Site<'_>, root: &HttpReply) -> Option<ProbeOutcome> {
-    let kbn_name = root.header("kbn-name");
+    // `kbn-name` is the operator's server.name and may not be ASCII: its presence is what
+    // identifies Kibana, so read it lossily.
+    let kbn_name = root
+        .headers
+        .get("kbn-name")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let kbn_version = root.header("kbn-version").map(str::to_string);
     if kbn_name.is_none() && kbn_version.is_none() {
         return None;
@@ -25,7 +30,7 @@ pub async fn recognise(site: &Site<'_>, root: &HttpReply) -> Option<ProbeOutcome
         format!(
             "{}, kbn-name {:?}{}{}",
             root.describe(),
-            kbn_name.unwrap_or(""),
+            crate::sanitize::clip(kbn_name.as_deref().unwrap_or(""), 60),
             kbn_version
                 .as_deref()
                 .map(|v| format!(", kbn-version {v:?}"))
@@ -38,6 +43,7 @@ pub async fn recognise(site: &Site<'_>, root: &HttpReply) -> Option<ProbeOutcome
     let mut kibana = Kibana {
         site,
         version: kbn_version,
+        status_public: false,
     };
 
     let status_path = "api/status";
@@ -59,6 +65,7 @@ pub async fn recognise(site: &Site<'_>, root: &HttpReply) -> Option<ProbeOutcome
     if version.is_some() {
         kibana.version = version;
     }
+    kibana.status_public = true;
 
     let objects_path = "api/saved_objects/_find?type=index-pattern&per_page=100&fields=title";
     let objects = site.get(objects_path).await;
@@ -119,6 +126,8 @@ pub async fn recognise(site: &Site<'_>, root: &HttpReply) -> Option<ProbeOutcome
 struct Kibana<'a> {
     site: &'a Site<'a>,
     version: Option<String>,
+    /// The full status (version, plugin states) was served anonymously.
+    status_public: bool,
 }
 
 impl Kibana<'_> {
@@ -155,9 +164,15 @@ impl Kibana<'_> {
     }
 
     fn protected(&self, why: &str, evidence: Vec<Evidence>) -> ProbeOutcome {
+        // A public full status leaks version and plugin states: low, not info.
+        let severity = if self.status_public {
+            Severity::Low
+        } else {
+            Severity::Info
+        };
         let f = self.finding(
             Exposure::AuthRequired,
-            Severity::Info,
+            severity,
             format!("Kibana demands credentials: {why}"),
             evidence,
         );

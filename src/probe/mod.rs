@@ -1,4 +1,4 @@
-//! Probes: one type per wire protocol behind the closed [`Probe`] enum. A probe speaks its
+//! Probes: one type per wire protocol behind the closed [`ProbeKind`] enum. A probe speaks its
 //! protocol to one endpoint and says what it found; it never decides from the port number.
 //!
 //! - [`http`]: one `GET /`, then the HTTP products it recognises ([`elastic`], [`kibana`]).
@@ -77,6 +77,10 @@ pub enum ProbeOutcome {
         /// True when a real exchange happened over the transport used, so the endpoint's
         /// transport (plain or TLS) is now known.
         transport_confirmed: bool,
+        /// True when the answer proves the endpoint speaks this probe's protocol (a valid
+        /// HTTP response that is no known product): probes of other protocols are skipped,
+        /// since one port speaks one protocol.
+        speaks_protocol: bool,
     },
     /// The plain-text attempt ended as a TLS-only port ends one (closed without a reply,
     /// reset, or a "plain HTTP sent to HTTPS port" answer): retry over TLS.

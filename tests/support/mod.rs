@@ -5,7 +5,9 @@
 
 #![allow(dead_code)]
 
+pub mod hostile;
 pub mod http_fake;
+pub mod mongo_fake;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -40,7 +40,7 @@ const MORE_TO_COME: u32 = 1 << 1;
 const REQUIRED_BITS: u32 = 0xffff;
 /// OP_REPLY `responseFlags` bit 1: the query failed; the document is `{$err, code}`.
 const QUERY_FAILURE: i32 = 1 << 1;
-/// Bytes read per `read` call while a body arrives.
+/// Most bytes the body buffer grows by ahead of what has arrived.
 const CHUNK: usize = 4096;
 
 /// Why no usable reply came back.
@@ -91,7 +91,9 @@ pub struct Header {
 impl Header {
     /// Reads the four little-endian `int32`s.
     pub fn parse(bytes: &[u8; HEADER_LEN]) -> Header {
-        let int = |at: usize| i32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+        let int = |at: usize| {
+            i32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+        };
         Header {
             length: int(0),
             request_id: int(4),
@@ -101,20 +103,31 @@ impl Header {
     }
 
     /// Checks that this header starts a reply to `request_id` that we are willing to read:
-    /// a known reply opcode, a length between that opcode's minimum and `max`, and the
-    /// right `responseTo`. Returns the message length.
-    pub fn check(&self, request_id: i32, max: usize) -> Result<usize, String> {
+    /// a length between the opcode's minimum and `max`, the opcode that answers the
+    /// request's (`OP_MSG` for OP_MSG, `OP_REPLY` for OP_QUERY), and the right `responseTo`.
+    /// Returns the message length.
+    pub fn check(&self, request_id: i32, op_code: i32, max: usize) -> Result<usize, String> {
         let length = usize::try_from(self.length).unwrap_or(0);
-        if length < MIN_OP_MSG || length > max {
+        if length < MIN_OP_MSG.min(MIN_OP_REPLY) || length > max {
             return Err(format!("message length {}", self.length));
         }
-        let min = match self.op_code {
-            OP_MSG => MIN_OP_MSG,
-            OP_REPLY => MIN_OP_REPLY,
-            other => return Err(format!("opcode {other} in a reply")),
+        if self.op_code != op_code {
+            return Err(format!(
+                "opcode {} in reply to opcode {}",
+                self.op_code,
+                request_op(op_code)
+            ));
+        }
+        let min = if op_code == OP_MSG {
+            MIN_OP_MSG
+        } else {
+            MIN_OP_REPLY
         };
         if length < min {
-            return Err(format!("message length {} for opcode {}", self.length, self.op_code));
+            return Err(format!(
+                "message length {} for opcode {}",
+                self.length, self.op_code
+            ));
         }
         if self.response_to != request_id {
             return Err(format!(
@@ -126,8 +139,26 @@ impl Header {
     }
 }
 
+/// The request opcode a reply opcode answers, for messages.
+fn request_op(reply_op: i32) -> i32 {
+    if reply_op == OP_REPLY {
+        OP_QUERY
+    } else {
+        reply_op
+    }
+}
+
+/// The reply opcode that answers a request opcode.
+pub fn reply_op(request_op: i32) -> i32 {
+    if request_op == OP_QUERY {
+        OP_REPLY
+    } else {
+        request_op
+    }
+}
+
 /// A reply that passed framing checks: its opcode, flags and one BSON document.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     /// The header.
     pub header: Header,
@@ -180,7 +211,9 @@ pub fn encode_op_query(
     if namespace.as_bytes().contains(&0) {
         return Err(WireError::Encode("namespace holds a NUL byte".into()));
     }
-    let body = query.to_vec().map_err(|e| WireError::Encode(e.to_string()))?;
+    let body = query
+        .to_vec()
+        .map_err(|e| WireError::Encode(e.to_string()))?;
     let length = HEADER_LEN + 4 + namespace.len() + 1 + 4 + 4 + body.len();
     let mut out = Vec::with_capacity(length);
     put_header(&mut out, length, request_id, OP_QUERY)?;
@@ -193,7 +226,12 @@ pub fn encode_op_query(
     Ok(out)
 }
 
-fn put_header(out: &mut Vec<u8>, length: usize, request_id: i32, op_code: i32) -> Result<(), WireError> {
+fn put_header(
+    out: &mut Vec<u8>,
+    length: usize,
+    request_id: i32,
+    op_code: i32,
+) -> Result<(), WireError> {
     let length = i32::try_from(length).map_err(|_| WireError::Encode("message too long".into()))?;
     for field in [length, request_id, 0, op_code] {
         out.extend_from_slice(&field.to_le_bytes());
@@ -201,15 +239,21 @@ fn put_header(out: &mut Vec<u8>, length: usize, request_id: i32, op_code: i32) -
     Ok(())
 }
 
-/// Decodes one whole message (header included) as the reply to `request_id`: checks the
-/// header as [`Header::check`] does, then the OP_MSG sections or the OP_REPLY fields.
-pub fn decode_reply(message: &[u8], request_id: i32, max: usize) -> Result<Reply, String> {
+/// Decodes one whole message (header included) as the reply to request `request_id` sent
+/// with opcode `request_op`: checks the header as [`Header::check`] does, then the OP_MSG
+/// sections or the OP_REPLY fields.
+pub fn decode_reply(
+    message: &[u8],
+    request_id: i32,
+    request_op: i32,
+    max: usize,
+) -> Result<Reply, String> {
     let header_bytes: &[u8; HEADER_LEN] = message
         .get(..HEADER_LEN)
         .and_then(|h| h.try_into().ok())
         .ok_or_else(|| format!("{} bytes, shorter than a header", message.len()))?;
     let header = Header::parse(header_bytes);
-    let length = header.check(request_id, max)?;
+    let length = header.check(request_id, reply_op(request_op), max)?;
     if message.len() != length {
         return Err(format!(
             "header says {length} bytes, message has {}",
@@ -251,12 +295,17 @@ fn op_msg_body(message: &[u8]) -> Result<(u32, Range<usize>), String> {
     let flags = le_i32(message, HEADER_LEN).ok_or("truncated flagBits")? as u32;
     let unknown = flags & REQUIRED_BITS & !(CHECKSUM_PRESENT | MORE_TO_COME);
     if unknown != 0 {
-        return Err(format!("OP_MSG with unknown required flag bits {unknown:#x}"));
+        return Err(format!(
+            "OP_MSG with unknown required flag bits {unknown:#x}"
+        ));
     }
     // The crc32c is not verified: TCP/TLS already protect the bytes, and a wrong sum could
     // only make us miss a MongoDB, never invent one.
     let end = if flags & CHECKSUM_PRESENT != 0 {
-        message.len().checked_sub(4).ok_or("no room for the checksum")?
+        message
+            .len()
+            .checked_sub(4)
+            .ok_or("no room for the checksum")?
     } else {
         message.len()
     };
@@ -336,12 +385,14 @@ pub async fn send<S: AsyncWrite + Unpin + ?Sized>(
     }
 }
 
-/// Reads one reply to `request_id`, all of it before `deadline`. The header is checked
+/// Reads one reply to request `request_id` sent with opcode `request_op`, all of it
+/// before `deadline`. The header is checked
 /// before the body is read, so a claimed length above `max` costs nothing, and the body
 /// buffer grows with the bytes that actually arrive, not with the length claimed.
 pub async fn read_reply<S: AsyncRead + Unpin + ?Sized>(
     stream: &mut S,
     request_id: i32,
+    request_op: i32,
     max: usize,
     deadline: Instant,
 ) -> Result<Reply, WireError> {
@@ -377,17 +428,18 @@ pub async fn read_reply<S: AsyncRead + Unpin + ?Sized>(
         head: header.to_vec(),
     };
     let length = Header::parse(&header)
-        .check(request_id, max)
+        .check(request_id, reply_op(request_op), max)
         .map_err(not_mongo)?;
     let mut message = Vec::with_capacity(length.min(HEADER_LEN + CHUNK));
     message.extend_from_slice(&header);
-    let mut chunk = [0u8; CHUNK];
     while message.len() < length {
-        let want = (length - message.len()).min(CHUNK);
-        let read = tokio::time::timeout_at(deadline, stream.read(&mut chunk[..want])).await;
+        // Room for at most one more chunk, read in place: memory follows what arrives.
+        let start = message.len();
+        message.resize(start + (length - start).min(CHUNK), 0);
+        let read = tokio::time::timeout_at(deadline, stream.read(&mut message[start..])).await;
         let stopped = match read {
             Ok(Ok(n)) if n > 0 => {
-                message.extend_from_slice(&chunk[..n]);
+                message.truncate(start + n);
                 continue;
             }
             Ok(Ok(_)) => "closed",
@@ -396,11 +448,10 @@ pub async fn read_reply<S: AsyncRead + Unpin + ?Sized>(
             Err(_) => "went silent",
         };
         return Err(not_mongo(format!(
-            "a {length}-byte message stopped after {} bytes: the connection {stopped}",
-            message.len()
+            "a {length}-byte message stopped after {start} bytes: the connection {stopped}"
         )));
     }
-    decode_reply(&message, request_id, max).map_err(not_mongo)
+    decode_reply(&message, request_id, request_op, max).map_err(not_mongo)
 }
 
 #[cfg(test)]
@@ -439,17 +490,23 @@ mod tests {
         let hello = encode_op_msg(1, &doc! {"hello": 1, "$db": "admin"}).expect("encode");
         assert_eq!(
             hello,
-            hex("340000000100000000000000dd07000000000000001f0000001068656c6c6f000100000002246462000600000061646d696e0000")
+            hex(
+                "340000000100000000000000dd07000000000000001f0000001068656c6c6f000100000002246462000600000061646d696e0000"
+            )
         );
         let build = encode_op_msg(3, &doc! {"buildInfo": 1, "$db": "admin"}).expect("encode");
         assert_eq!(
             build,
-            hex("380000000300000000000000dd070000000000000023000000106275696c64496e666f000100000002246462000600000061646d696e0000")
+            hex(
+                "380000000300000000000000dd070000000000000023000000106275696c64496e666f000100000002246462000600000061646d696e0000"
+            )
         );
         let list = encode_op_msg(2, &doc! {"listDatabases": 1, "$db": "admin"}).expect("encode");
         assert_eq!(
             list,
-            hex("3c0000000200000000000000dd070000000000000027000000106c697374446174616261736573000100000002246462000600000061646d696e0000")
+            hex(
+                "3c0000000200000000000000dd070000000000000027000000106c697374446174616261736573000100000002246462000600000061646d696e0000"
+            )
         );
     }
 
@@ -460,7 +517,10 @@ mod tests {
         let query = encode_op_query(7, 0, "admin.$cmd", &doc! {"isMaster": 1}).expect("encode");
         let header = Header::parse(query[..16].try_into().expect("16"));
         assert_eq!(header.length as usize, query.len());
-        assert_eq!((header.request_id, header.response_to, header.op_code), (7, 0, OP_QUERY));
+        assert_eq!(
+            (header.request_id, header.response_to, header.op_code),
+            (7, 0, OP_QUERY)
+        );
         assert_eq!(&query[20..31], b"admin.$cmd\0");
         assert_eq!(&query[31..35], &0i32.to_le_bytes());
         assert_eq!(&query[35..39], &(-1i32).to_le_bytes());
@@ -475,52 +535,89 @@ mod tests {
         sections.extend(kind0(&doc! {"ok": 1.0}));
         sections.extend_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
         let msg = op_msg_reply(5, 9, CHECKSUM_PRESENT, &sections);
-        let reply = decode_reply(&msg, 9, 1 << 20).expect("valid");
+        let reply = decode_reply(&msg, 9, OP_MSG, 1 << 20).expect("valid");
         assert_eq!(reply.document().get_f64("ok").expect("ok"), 1.0);
     }
 
     #[test]
     fn rejects_hostile_replies() {
         let good = op_msg_reply(5, 9, 0, &kind0(&doc! {"ok": 1.0}));
-        assert!(decode_reply(&good, 9, 1 << 20).is_ok());
+        assert!(decode_reply(&good, 9, OP_MSG, 1 << 20).is_ok());
         // Wrong responseTo, too small a cap, wrong opcode.
-        assert!(decode_reply(&good, 8, 1 << 20).unwrap_err().contains("reply to request 9"));
-        assert!(decode_reply(&good, 9, 20).unwrap_err().contains("message length"));
+        assert!(
+            decode_reply(&good, 8, OP_MSG, 1 << 20)
+                .expect_err("must be refused")
+                .contains("reply to request 9")
+        );
+        assert!(
+            decode_reply(&good, 9, OP_MSG, 20)
+                .expect_err("must be refused")
+                .contains("message length")
+        );
         let mut op = good.clone();
         op[12..16].copy_from_slice(&2004i32.to_le_bytes());
-        assert!(decode_reply(&op, 9, 1 << 20).unwrap_err().contains("opcode 2004"));
+        assert!(
+            decode_reply(&op, 9, OP_MSG, 1 << 20)
+                .expect_err("must be refused")
+                .contains("opcode 2004")
+        );
+        assert!(
+            decode_reply(&good, 9, OP_QUERY, 1 << 20)
+                .expect_err("must be refused")
+                .contains("opcode 2013")
+        );
         // Negative and huge lengths.
         let mut neg = good.clone();
         neg[0..4].copy_from_slice(&(-1i32).to_le_bytes());
-        assert!(decode_reply(&neg, 9, 1 << 20).is_err());
+        assert!(decode_reply(&neg, 9, OP_MSG, 1 << 20).is_err());
         // Unknown required flag, unknown section kind, two bodies, no body.
-        assert!(decode_reply(&op_msg_reply(5, 9, 1 << 4, &kind0(&doc! {})), 9, 1 << 20).is_err());
-        assert!(decode_reply(&op_msg_reply(5, 9, 0, &[7, 5, 0, 0, 0, 0]), 9, 1 << 20).is_err());
+        assert!(
+            decode_reply(
+                &op_msg_reply(5, 9, 1 << 4, &kind0(&doc! {})),
+                9,
+                OP_MSG,
+                1 << 20
+            )
+            .is_err()
+        );
+        assert!(
+            decode_reply(
+                &op_msg_reply(5, 9, 0, &[7, 5, 0, 0, 0, 0]),
+                9,
+                OP_MSG,
+                1 << 20
+            )
+            .is_err()
+        );
         let mut two = kind0(&doc! {});
         two.extend(kind0(&doc! {}));
-        assert!(decode_reply(&op_msg_reply(5, 9, 0, &two), 9, 1 << 20).is_err());
+        assert!(decode_reply(&op_msg_reply(5, 9, 0, &two), 9, OP_MSG, 1 << 20).is_err());
         let mut seq = vec![1];
         seq.extend_from_slice(&4i32.to_le_bytes());
         seq.extend_from_slice(&[0; 5]);
-        assert!(decode_reply(&op_msg_reply(5, 9, 0, &seq), 9, 1 << 20).is_err());
+        assert!(decode_reply(&op_msg_reply(5, 9, 0, &seq), 9, OP_MSG, 1 << 20).is_err());
         // Document length pointing past the end, or not NUL-terminated.
         let mut long = good.clone();
         long[21..25].copy_from_slice(&1000i32.to_le_bytes());
-        assert!(decode_reply(&long, 9, 1 << 20).is_err());
+        assert!(decode_reply(&long, 9, OP_MSG, 1 << 20).is_err());
         let mut unterminated = good.clone();
         let last = unterminated.len() - 1;
         unterminated[last] = 1;
-        assert!(decode_reply(&unterminated, 9, 1 << 20).is_err());
+        assert!(decode_reply(&unterminated, 9, OP_MSG, 1 << 20).is_err());
         // OP_REPLY with no document.
         let mut empty = Vec::new();
         for field in [41i32, 5, 9, OP_REPLY, 0, 0, 0, 0, 0] {
             empty.extend_from_slice(&field.to_le_bytes());
         }
         empty.extend_from_slice(&[5, 0, 0, 0, 0]);
-        assert!(decode_reply(&empty, 9, 1 << 20).unwrap_err().contains("numberReturned 0"));
+        assert!(
+            decode_reply(&empty, 9, OP_QUERY, 1 << 20)
+                .expect_err("must be refused")
+                .contains("numberReturned 0")
+        );
         // Truncated input of every length never panics.
         for cut in 0..good.len() {
-            assert!(decode_reply(&good[..cut], 9, 1 << 20).is_err());
+            assert!(decode_reply(&good[..cut], 9, OP_MSG, 1 << 20).is_err());
         }
     }
 
@@ -537,8 +634,55 @@ mod tests {
         msg.extend_from_slice(&0i32.to_le_bytes());
         msg.extend_from_slice(&1i32.to_le_bytes());
         msg.extend_from_slice(&body);
-        let reply = decode_reply(&msg, 9, 1 << 20).expect("valid");
+        let reply = decode_reply(&msg, 9, OP_QUERY, 1 << 20).expect("valid");
         assert!(reply.query_failure());
         assert_eq!(reply.document().get_i32("code").expect("code"), 13);
+    }
+
+    /// `read_reply` over an in-memory stream: closed, silent, partial, oversized, good.
+    #[tokio::test]
+    async fn reads_replies_and_tells_failures_apart() {
+        let soon = || Instant::now() + std::time::Duration::from_millis(50);
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        drop(server);
+        assert_eq!(
+            read_reply(&mut client, 1, OP_MSG, 1 << 20, soon()).await,
+            Err(WireError::Closed)
+        );
+
+        let (mut client, _server) = tokio::io::duplex(1 << 16);
+        assert_eq!(
+            read_reply(&mut client, 1, OP_MSG, 1 << 20, soon()).await,
+            Err(WireError::Silent)
+        );
+
+        let (mut client, mut server) = tokio::io::duplex(1 << 16);
+        server.write_all(b"SSH-2.0-Open").await.expect("write");
+        drop(server);
+        let Err(WireError::NotMongo { reason, head }) =
+            read_reply(&mut client, 1, OP_MSG, 1 << 20, soon()).await
+        else {
+            panic!("expected not-mongo");
+        };
+        assert_eq!(
+            (reason.as_str(), head.as_slice()),
+            ("12 bytes, then the connection closed", &b"SSH-2.0-Open"[..])
+        );
+
+        let good = op_msg_reply(5, 1, 0, &kind0(&doc! {"ok": 1.0}));
+        let (mut client, mut server) = tokio::io::duplex(1 << 16);
+        server.write_all(&good).await.expect("write");
+        let reply = read_reply(&mut client, 1, OP_MSG, 1 << 20, soon())
+            .await
+            .expect("reply");
+        assert_eq!(reply.document().get_f64("ok").expect("ok"), 1.0);
+        // The same bytes over a cap smaller than the message are refused on the header.
+        let (mut client, mut server) = tokio::io::duplex(1 << 16);
+        server.write_all(&good[..16]).await.expect("write");
+        let error = read_reply(&mut client, 1, OP_MSG, good.len() - 1, soon()).await;
+        assert!(
+            matches!(error, Err(WireError::NotMongo { ref reason, .. }) if reason.starts_with("message length")),
+            "{error:?}"
+        );
     }
 }

@@ -1,0 +1,16 @@
+//! The one integration test binary (ripgrep-style `autotests = false`): every module here
+//! runs ajar's per-endpoint engine against fake servers on loopback (127.0.0.1 only).
+//!
+//! - [`cli`]: the binary's exit codes, formats and target errors.
+//! - [`elastic`]: Elasticsearch 1.x-8.x and OpenSearch/AWS, open and protected.
+//! - [`kibana`]: Kibana 4.x-8.x status and saved-object checks.
+//! - [`http_traps`]: the traps of protocols.md section 7 and hostile servers.
+//! - [`mongodb`]: the MongoDB wire-protocol probe.
+
+mod support;
+
+mod cli;
+mod elastic;
+mod http_traps;
+mod kibana;
+mod mongodb;
