@@ -1777,3 +1777,68 @@ async fn es_mapping_refused_is_still_open() {
     );
     assert_read_only(&hits);
 }
+
+/// Security on with anonymous access mapped to a role without index privileges: ES filters
+/// `_cat/indices` to what the caller may see, so it answers `[]`. The `_authenticate` answer
+/// (shape from the Elasticsearch security API docs, `security-api-authenticate.asciidoc`:
+/// `username`, `roles`, `authentication_realm`) shows the caller is `_anonymous`: an empty
+/// list is then no proof of an empty, open cluster -> AuthRequired, Low.
+#[tokio::test]
+async fn es_anonymous_role_with_empty_index_list_is_not_open() {
+    let banner = vary(ES_05C_7_16_2);
+    let cluster = Cluster::new(Gen::V7, &banner, Vec::new());
+    let routes = cluster.routes().at(
+        "/_security/_authenticate",
+        Reply::json(
+            r#"{"username":"_anonymous","roles":["monitor_only"],"full_name":null,"email":null,"metadata":{"_reserved":true},"enabled":true,"authentication_realm":{"name":"__anonymous","type":"__anonymous"},"lookup_realm":{"name":"__anonymous","type":"__anonymous"},"authentication_type":"anonymous"}"#,
+        ),
+    );
+    let (server, hits) = http_server(false, routes).await;
+    let f = found_with(support::probe(&server.endpoint()).await, &hits);
+    assert_eq!(f.exposure, Exposure::AuthRequired, "{f:#?}");
+    assert_eq!(f.severity, Severity::Low, "{f:#?}");
+    assert_eq!(f.version.as_deref(), Some("7.16.2"));
+    assert!(f.inventory.is_none(), "{f:#?}");
+    let last = f.evidence.last().expect("evidence");
+    assert_eq!(last.request, "GET /_security/_authenticate");
+    assert!(last.response.contains("\"_anonymous\""), "{last:?}");
+    assert_read_only(&hits);
+}
+
+/// The same for OpenSearch: `_plugins/_security/authinfo` names the anonymous user
+/// (`opendistro_security_anonymous`, security plugin `authinfo` REST handler) -> not open.
+/// Without the security plugin the path is unknown (404 here) and `[]` stays open.
+#[tokio::test]
+async fn os_anonymous_role_with_empty_index_list_is_not_open() {
+    let banner = vary(OS_01_2_8_0);
+    let cluster = Cluster::new(Gen::V7, &banner, Vec::new());
+    let routes = cluster.routes().at(
+        "/_plugins/_security/authinfo",
+        Reply::json(
+            r#"{"user":"User [name=opendistro_security_anonymous, backend_roles=[opendistro_security_anonymous_backendrole], requestedTenant=null]","user_name":"opendistro_security_anonymous","user_requested_tenant":null,"remote_address":"127.0.0.1:50000","backend_roles":["opendistro_security_anonymous_backendrole"],"custom_attribute_names":[],"roles":["anon_monitor"],"tenants":{},"principal":null,"peer_certificates":"0","sso_logout_url":null}"#,
+        ),
+    );
+    let (server, hits) = http_server(false, routes).await;
+    let f = found_with(support::probe(&server.endpoint()).await, &hits);
+    assert_eq!(
+        (f.service.as_str(), f.exposure),
+        ("opensearch", Exposure::AuthRequired),
+        "{f:#?}"
+    );
+    assert_read_only(&hits);
+
+    let (server, hits) = Cluster::new(Gen::V7, &banner, Vec::new())
+        .serve(false)
+        .await;
+    let f = found_with(support::probe(&server.endpoint()).await, &hits);
+    assert_eq!(
+        (f.exposure, f.severity),
+        (Exposure::Open, Severity::Medium),
+        "{f:#?}"
+    );
+    assert!(
+        requests(&f).contains(&"GET /_plugins/_security/authinfo"),
+        "{:?}",
+        requests(&f)
+    );
+}

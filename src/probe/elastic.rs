@@ -165,6 +165,18 @@ async fn assess(site: &Site<'_>, banner: Banner, root_evidence: Evidence) -> Pro
     }
 
     let cat_path = "_cat/indices?format=json&bytes=b&v";
+    // The banner alone is readable: a version leak, not an open store.
+    let banner_only = |summary: String, evidence: Vec<Evidence>| {
+        let f = banner_finding(
+            site,
+            &banner,
+            Exposure::AuthRequired,
+            Severity::Low,
+            summary,
+            evidence,
+        );
+        ProbeOutcome::Found(Box::new(f))
+    };
     let cat = match site.get(cat_path).await {
         Ok(reply) => reply,
         Err(error) => {
@@ -172,20 +184,13 @@ async fn assess(site: &Site<'_>, banner: Banner, root_evidence: Evidence) -> Pro
                 request_line(site, cat_path),
                 error.to_string(),
             ));
-            let summary = format!("{name} banner readable; index list did not come back ({error})");
-            let f = banner_finding(
-                site,
-                &banner,
-                Exposure::AuthRequired,
-                Severity::Low,
-                summary,
-                evidence,
-            );
-            return ProbeOutcome::Found(Box::new(f));
+            let summary =
+                format!("{name} banner readable; the index list did not come back ({error})");
+            return banner_only(summary, evidence);
         }
     };
-    if cat.status == 401 || cat.status == 403 || cat.status >= 300 {
-        let what = if security_answer(&cat).is_some() || cat.status == 401 || cat.status == 403 {
+    if cat.status >= 300 {
+        let what = if cat.status == 401 || cat.status == 403 {
             "refused without credentials"
         } else {
             "not served"
@@ -198,35 +203,19 @@ async fn assess(site: &Site<'_>, banner: Banner, root_evidence: Evidence) -> Pro
             "{name} banner readable, but the index list is {what} (HTTP {})",
             cat.status
         );
-        let f = banner_finding(
-            site,
-            &banner,
-            Exposure::AuthRequired,
-            Severity::Low,
-            summary,
-            evidence,
-        );
-        return ProbeOutcome::Found(Box::new(f));
+        return banner_only(summary, evidence);
     }
     let cut = cat.truncated && cat.status == 200;
     let parsed =
         parse_cat_indices(&cat).or_else(|| cut.then(|| parse_cut_cat_indices(&cat.body)).flatten());
     let Some(mut items) = parsed else {
-        if cat.truncated {
+        if cut {
             evidence.push(Evidence::new(request_line(site, cat_path), cat.describe()));
             let summary = format!(
-                "{name} answers, but its index list is larger than {} bytes; raise the cap to list it",
-                site.cx.limits.max_body
+                "{name} banner readable; the index list exceeds the {} MiB read cap before its first whole row",
+                site.cx.limits.max_body >> 20
             );
-            let f = banner_finding(
-                site,
-                &banner,
-                Exposure::AuthRequired,
-                Severity::Low,
-                summary,
-                evidence,
-            );
-            return ProbeOutcome::Found(Box::new(f));
+            return banner_only(summary, evidence);
         }
         return honeypot("answers the index list with something that is not an index list");
     };
@@ -238,6 +227,16 @@ async fn assess(site: &Site<'_>, banner: Banner, root_evidence: Evidence) -> Pro
             items.len()
         ),
     ));
+    if items.is_empty()
+        && let Some(user) = anonymous_user(site, &banner.product, &mut evidence).await
+    {
+        // Security is on and lets anonymous callers in: an empty list may be a filter
+        // on what `user` may see, not an empty cluster.
+        let summary = format!(
+            "{name} security is on; the anonymous user {user:?} sees no indices (data may exist behind credentials)"
+        );
+        return banner_only(summary, evidence);
+    }
 
     sort_items(&mut items);
     let total_items = items.len() as u64;
@@ -258,6 +257,33 @@ async fn assess(site: &Site<'_>, banner: Banner, root_evidence: Evidence) -> Pro
     let mut f = banner_finding(site, &banner, Exposure::Open, severity, summary, evidence);
     f.inventory = Some(inventory);
     ProbeOutcome::Found(Box::new(f))
+}
+
+/// When the index list came back empty, asks the security layer who we are: a 200
+/// naming a user means security is on and anonymous access is mapped to a role, so the
+/// emptiness may only be what that role may see. `None` when security is off (the API
+/// is absent or refuses because security is disabled).
+async fn anonymous_user(
+    site: &Site<'_>,
+    product: &Product,
+    evidence: &mut Vec<Evidence>,
+) -> Option<String> {
+    let (path, key) = if product.service == "opensearch" {
+        ("_plugins/_security/authinfo", "user_name")
+    } else {
+        ("_security/_authenticate", "username")
+    };
+    let reply = site.get(path).await.ok()?;
+    let user = (reply.status == 200)
+        .then(|| reply.json())
+        .flatten()
+        .and_then(|json| json.get(key).and_then(Value::as_str).map(str::to_string));
+    let facts = match &user {
+        Some(user) => format!("{}: authenticated as {user:?}", reply.describe()),
+        None => format!("{}: no security user", reply.describe()),
+    };
+    evidence.push(Evidence::new(request_line(site, path), facts));
+    user
 }
 
 /// Severity of an open store from what it holds.

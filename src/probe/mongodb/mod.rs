@@ -1085,7 +1085,7 @@ fn open_summary(inventory: &Inventory, total: usize) -> String {
             .sum();
         summary.push_str(&format!(", {user} with user data"));
         if size > 0 {
-            summary.push_str(&format!(" ({} on disk)", human_bytes(size)));
+            summary.push_str(&format!(" ({} on disk)", crate::report::human::bytes(size)));
         }
     }
     let flagged: Vec<String> = inventory
@@ -1126,21 +1126,6 @@ fn name_list(names: &[String], max: usize) -> String {
         list.push_str(&format!(", … ({} more)", names.len() - max));
     }
     list
-}
-
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 fn seconds(duration: Duration) -> String {
