@@ -278,3 +278,48 @@ async fn probes_lists_services_and_help_teaches_by_example() {
     assert!(help.contains("Examples:") && help.contains("--fail-on high"));
     assert!(help.contains("Exit codes: 0 scan finished; 1 --fail-on matched"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_writes_what_was_found_and_exits_130() {
+    let es = open_es().await;
+    // Accepts connections (the kernel completes the handshake) but never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let targets = vec![
+        "scan".to_string(),
+        format!("127.0.0.1:{}", es.addr.port()),
+        format!("127.0.0.1:{}", silent.local_addr().expect("addr").port()),
+        "--timeout".into(),
+        "60s".into(),
+        "--format".into(),
+        "json".into(),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        let child = Command::new(env!("CARGO_BIN_EXE_ajar"))
+            .args(&targets)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run ajar");
+        // The open endpoint answers within milliseconds; the silent one holds the scan.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let status = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        child.wait_with_output().expect("ajar output")
+    })
+    .await
+    .expect("join");
+    assert_eq!(out.status.code(), Some(130));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("a whole JSON report");
+    assert_eq!(report["interrupted"], true);
+    assert_eq!(report["endpoints"]["total"], 2);
+    assert_eq!(report["endpoints"]["scanned"], 1);
+    assert_eq!(report["results"][0]["service"], "elasticsearch");
+    assert_eq!(report["results"][0]["exposure"], "open");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
+}
