@@ -143,11 +143,16 @@ fn scan_command(args: ScanArgs) -> anyhow::Result<ExitCode> {
                 _ => None,
             };
             progress.endpoint_done(found);
-            if let Some(finding) = report.record(result)
-                && write_error.is_none()
-                && let Err(e) = reporter.finding(finding)
+            let Some(finding) = report.record(result) else {
+                return;
+            };
+            if write_error.is_none()
+                && let Err(e) = reporter.finding(&finding)
             {
                 write_error = Some(e);
+            }
+            if reporter.keeps_findings() {
+                report.keep(*finding);
             }
         };
         anyhow::Ok(scan::run(cx, engine, &targets, stop, on_result).await)

@@ -93,19 +93,22 @@ where
             Some(_) = tasks.join_next() => {}
             permit = slots.clone().acquire_owned(), if dispatching => {
                 let Ok(permit) = permit else { break };
-                let Some(endpoint) = endpoints.next() else {
-                    dispatching = false;
-                    continue;
-                };
-                if let Some(pacer) = pacer.as_mut() {
-                    pacer.tick().await;
+                // No `continue` here: when the targets run out, the exit check below must
+                // still run, or a scan whose tasks have all been reaped would wait forever.
+                match endpoints.next() {
+                    None => dispatching = false,
+                    Some(endpoint) => {
+                        if let Some(pacer) = pacer.as_mut() {
+                            pacer.tick().await;
+                        }
+                        stats.started += 1;
+                        let (cx, hosts, tx) = (cx.clone(), hosts.clone(), tx.clone());
+                        tasks.spawn(async move {
+                            let result = probe_with_limits(&cx, &hosts, endpoint, config.probe_timeout, permit).await;
+                            let _ = tx.send(result).await;
+                        });
+                    }
                 }
-                stats.started += 1;
-                let (cx, hosts, tx) = (cx.clone(), hosts.clone(), tx.clone());
-                tasks.spawn(async move {
-                    let result = probe_with_limits(&cx, &hosts, endpoint, config.probe_timeout, permit).await;
-                    let _ = tx.send(result).await;
-                });
             }
             else => break,
         }
@@ -320,6 +323,36 @@ mod tests {
         endpoints.sort_unstable();
         endpoints.dedup();
         assert_eq!(endpoints.len(), 40);
+    }
+
+    #[tokio::test]
+    async fn finishes_when_the_last_task_was_reaped_before_the_targets_ran_out() {
+        // One slot, one endpoint: the task is reaped before the dispatcher learns there
+        // are no more endpoints (the order that once left the loop waiting forever).
+        for concurrency in [1, 2] {
+            let lines: String = closed_ports(concurrency)
+                .iter()
+                .map(|p| format!("127.0.0.1:{p}\n"))
+                .collect();
+            let set = targets(&lines);
+            let config = EngineConfig {
+                concurrency,
+                ..EngineConfig::default()
+            };
+            let mut seen = 0;
+            let run = run(
+                context(Duration::from_secs(2)),
+                config,
+                &set,
+                std::future::pending(),
+                |_| seen += 1,
+            );
+            let stats = tokio::time::timeout(Duration::from_secs(10), run)
+                .await
+                .expect("the scan ends by itself");
+            assert!(!stats.interrupted);
+            assert_eq!(seen, concurrency);
+        }
     }
 
     #[tokio::test]

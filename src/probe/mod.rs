@@ -129,7 +129,9 @@ impl ProbeKind {
     pub async fn run(self, cx: &ProbeContext, endpoint: &Endpoint, tls: bool) -> ProbeOutcome {
         match self {
             ProbeKind::Http => http::probe(cx, endpoint, tls).await,
-            ProbeKind::MongoDb => mongodb::probe(cx, endpoint, tls).await,
+            // Boxed: the MongoDB future is several KB, and every concurrency slot would
+            // otherwise carry it inline.
+            ProbeKind::MongoDb => Box::pin(mongodb::probe(cx, endpoint, tls)).await,
         }
     }
 }

@@ -71,7 +71,7 @@ pub struct Report {
     pub targets: usize,
     /// Endpoint counts.
     pub counts: Counts,
-    /// Identified services, in arrival order.
+    /// Identified services kept for output, in arrival order (see [`Report::keep`]).
     pub findings: Vec<Finding>,
     /// Endpoints that answered with an unknown protocol.
     pub unidentified: Vec<Note>,
@@ -79,6 +79,8 @@ pub struct Report {
     pub errors: Vec<Note>,
     /// True when the scan was interrupted.
     pub interrupted: bool,
+    exposed: Exposed,
+    worst: Option<Severity>,
 }
 
 impl Report {
@@ -96,11 +98,16 @@ impl Report {
             unidentified: Vec::new(),
             errors: Vec::new(),
             interrupted: false,
+            exposed: Exposed::default(),
+            worst: None,
         }
     }
 
     /// Folds one endpoint result in; returns the finding when it was one.
-    pub fn record(&mut self, result: EndpointResult) -> Option<&Finding> {
+    ///
+    /// The finding is handed back rather than stored: streaming formats write it and drop
+    /// it, so a long scan's memory stays flat; the others pass it to [`Report::keep`].
+    pub fn record(&mut self, result: EndpointResult) -> Option<Box<Finding>> {
         let c = &mut self.counts;
         c.scanned += 1;
         let note = |note: String| Note {
@@ -114,8 +121,14 @@ impl Report {
                     Exposure::Open => c.open += 1,
                     Exposure::AuthRequired => c.auth_required += 1,
                 }
-                self.findings.push(*finding);
-                return self.findings.last();
+                if finding.exposure == Exposure::Open
+                    && let Some(inv) = &finding.inventory
+                {
+                    self.exposed.documents += inv.total_documents.unwrap_or(0);
+                    self.exposed.size_bytes += inv.total_size_bytes.unwrap_or(0);
+                }
+                self.worst = self.worst.max(Some(finding.severity));
+                return Some(finding);
             }
             Outcome::Closed => c.closed += 1,
             Outcome::Unreachable => c.unreachable += 1,
@@ -155,25 +168,19 @@ impl Report {
         sorted
     }
 
+    /// Stores a finding for formats that render everything at the end.
+    pub fn keep(&mut self, finding: Finding) {
+        self.findings.push(finding);
+    }
+
     /// Documents and bytes exposed by open findings.
     pub fn exposed(&self) -> Exposed {
-        let mut exposed = Exposed::default();
-        for f in self
-            .findings
-            .iter()
-            .filter(|f| f.exposure == Exposure::Open)
-        {
-            if let Some(inv) = &f.inventory {
-                exposed.documents += inv.total_documents.unwrap_or(0);
-                exposed.size_bytes += inv.total_size_bytes.unwrap_or(0);
-            }
-        }
-        exposed
+        self.exposed
     }
 
     /// The most severe finding, if any.
     pub fn worst(&self) -> Option<Severity> {
-        self.findings.iter().map(|f| f.severity).max()
+        self.worst
     }
 
     /// Endpoints where no known service answered.
@@ -203,6 +210,11 @@ impl Reporter {
     /// A reporter writing `format` to `out`.
     pub fn new(format: Format, out: Box<dyn Write + Send>) -> Reporter {
         Reporter { format, out }
+    }
+
+    /// Whether this format renders findings at the end, so the report must keep them.
+    pub fn keeps_findings(&self) -> bool {
+        self.format != Format::Jsonl
     }
 
     /// Called for each new finding as soon as it is known.
