@@ -184,44 +184,10 @@ fn shuffle<T>(items: &mut [T]) {
 // ---- Elasticsearch / OpenSearch / Kibana replies (protocols.md) ----
 
 /// ES-05: Elasticsearch 7.2.0, pretty-printed as `RestMainAction` prints it.
-const ES_05_ROOT: &str = r#"{
-  "name" : "elasticsearch",
-  "cluster_name" : "elasticsearch",
-  "cluster_uuid" : "W_Ky1DL3QL2vgu3sdafyag",
-  "version" : {
-    "number" : "7.2.0",
-    "build_flavor" : "default",
-    "build_type" : "deb",
-    "build_hash" : "508c38a",
-    "build_date" : "2019-06-20T15:54:18.811730Z",
-    "build_snapshot" : false,
-    "lucene_version" : "8.0.0",
-    "minimum_wire_compatibility_version" : "6.8.0",
-    "minimum_index_compatibility_version" : "6.0.0-beta1"
-  },
-  "tagline" : "You Know, for Search"
-}
-"#;
+const ES_05_ROOT: &str = include_str!("../tests/fixtures/elastic/es-05-7.2.0-root.json");
 
 /// OS-01: OpenSearch 2.8.0.
-const OS_01_ROOT: &str = r#"{
-  "name" : "opensearch-node1",
-  "cluster_name" : "opensearch-cluster",
-  "cluster_uuid" : "0C9rA0G1QjSs8uXWcvC3lw",
-  "version" : {
-    "distribution" : "opensearch",
-    "number" : "2.8.0",
-    "build_type" : "tar",
-    "build_hash" : "db90a415ff2fd428b4f7b3f800a51dc229287cb4",
-    "build_date" : "2023-06-03T06:24:25.112415503Z",
-    "build_snapshot" : false,
-    "lucene_version" : "9.6.0",
-    "minimum_wire_compatibility_version" : "7.10.0",
-    "minimum_index_compatibility_version" : "7.0.0"
-  },
-  "tagline" : "The OpenSearch Project: https://opensearch.org/"
-}
-"#;
+const OS_01_ROOT: &str = include_str!("../tests/fixtures/elastic/os-01-2.8.0-root.json");
 
 /// ES-21 shape with `bytes=b` (sizes in bytes, every value a string).
 const ES_CAT_INDICES: &str = r#"[{"health":"yellow","status":"open","index":"customers","uuid":"u8FNjxh8Rfy_awN11oDKYQ","pri":"1","rep":"1","docs.count":"1200","docs.deleted":"0","store.size":"90000","pri.store.size":"90000"},{"health":"green","status":"open","index":"orders","uuid":"nYFWZEO7TUiOjLQXBaYJpA","pri":"1","rep":"0","docs.count":"5400","docs.deleted":"3","store.size":"412000","pri.store.size":"412000"},{"health":"green","status":"open","index":".kibana_1","uuid":"Jk2v1oO7Qw2b0m3c3n4x5A","pri":"1","rep":"0","docs.count":"4","docs.deleted":"0","store.size":"214","pri.store.size":"214"}]"#;

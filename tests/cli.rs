@@ -8,25 +8,14 @@ use serde_json::Value;
 use crate::support::http_fake::{Reply, Routes, http_server};
 
 /// ES 7.2.0 banner, from /work/shared/protocols.md ES-05 (real capture,
-/// gist sanudatta11/30e81f66e2aab57cee2453259a552a81); cluster values varied.
-const ES7_BANNER: &str = r#"{
-  "name" : "cli-node",
-  "cluster_name" : "cli-cluster",
-  "cluster_uuid" : "Zq1cN0y9S0ql3QvC6m3xkA",
-  "version" : {
-    "number" : "7.2.0",
-    "build_flavor" : "default",
-    "build_type" : "deb",
-    "build_hash" : "508c38a",
-    "build_date" : "2019-06-20T15:54:18.811730Z",
-    "build_snapshot" : false,
-    "lucene_version" : "8.0.0",
-    "minimum_wire_compatibility_version" : "6.8.0",
-    "minimum_index_compatibility_version" : "6.0.0-beta1"
-  },
-  "tagline" : "You Know, for Search"
+/// gist sanudatta11/30e81f66e2aab57cee2453259a552a81), with the cluster name changed so the
+/// test can tell it came through.
+fn es7_banner() -> String {
+    include_str!("fixtures/elastic/es-05-7.2.0-root.json").replace(
+        "\"cluster_name\" : \"elasticsearch\"",
+        "\"cluster_name\" : \"cli-cluster\"",
+    )
 }
-"#;
 
 /// `_cat/indices?format=json&bytes=b` shape from protocols.md ES-21 (docs/reference/cat/indices.asciidoc).
 const ES7_INDICES: &str = r#"[{"health":"yellow","status":"open","index":"customers","uuid":"u8FNjxh8Rfy_awN11oDKYQ","pri":"1","rep":"1","docs.count":"1200","docs.deleted":"0","store.size":"90000","pri.store.size":"90000"},{"health":"green","status":"open","index":".kibana_1","uuid":"nYFWZEO7TUiOjLQXBaYJpA","pri":"1","rep":"0","docs.count":"3","docs.deleted":"0","store.size":"214","pri.store.size":"214"}]"#;
@@ -35,7 +24,7 @@ const ES7_MAPPING: &str = r#"{"customers":{"mappings":{"properties":{"contact":{
 
 async fn open_es() -> crate::support::FakeServer {
     let routes = Routes::new()
-        .at("/", Reply::json(ES7_BANNER))
+        .at("/", Reply::json(&es7_banner()))
         .at("/_cat/indices", Reply::json(ES7_INDICES))
         .at("/customers/_mapping", Reply::json(ES7_MAPPING));
     http_server(false, routes).await.0
