@@ -312,3 +312,32 @@ async fn ctrl_c_writes_what_was_found_and_exits_130() {
     assert_eq!(report["results"][0]["exposure"], "open");
     assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_tls_refuses_a_self_signed_certificate() {
+    // HTTPS Elasticsearch with the self-signed test certificate.
+    let routes = Routes::new()
+        .at("/", Reply::json(&es7_banner()))
+        .at("/_cat/indices", Reply::json(ES7_INDICES));
+    let (server, _) = http_server(true, routes).await;
+    let target = format!("https://127.0.0.1:{}/", server.addr.port());
+
+    let out = ajar(args(&["scan", &target, "-f", "json"]), "").await;
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        report["results"][0]["exposure"], "open",
+        "unverified by default"
+    );
+    assert_eq!(report["results"][0]["tls"], true);
+
+    let out = ajar(args(&["scan", &target, "-f", "json", "--verify-tls"]), "").await;
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["results"], Value::Array(vec![]));
+    assert_eq!(report["endpoints"]["unidentified"], 1);
+    let note = report["unidentified"][0]["note"].as_str().expect("note");
+    assert!(
+        note.contains("https:") && note.to_lowercase().contains("certificate"),
+        "{note}"
+    );
+}

@@ -226,13 +226,13 @@ impl HttpClient {
 
 /// Sorts a reqwest error into the kinds probes act on.
 fn classify(error: &reqwest::Error) -> HttpError {
-    use std::error::Error as _;
-    let mut source = error.source();
     let mut io_kind = None;
     let mut hyper_kind = None;
     let mut tls = None;
-    while let Some(err) = source {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+    visit_causes(error, &mut |err| {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() != std::io::ErrorKind::Other
+        {
             io_kind.get_or_insert(io.kind());
         }
         if let Some(h) = err.downcast_ref::<hyper::Error>() {
@@ -242,11 +242,10 @@ fn classify(error: &reqwest::Error) -> HttpError {
                 hyper_kind.get_or_insert("parse");
             }
         }
-        if err.downcast_ref::<rustls::Error>().is_some() {
-            tls.get_or_insert(err.to_string());
+        if let Some(e) = err.downcast_ref::<rustls::Error>() {
+            tls.get_or_insert(e.to_string());
         }
-        source = err.source();
-    }
+    });
     use std::io::ErrorKind as K;
     if error.is_timeout() {
         return if error.is_connect() {
@@ -286,6 +285,26 @@ fn classify(error: &reqwest::Error) -> HttpError {
         return HttpError::EmptyReply;
     }
     HttpError::Other(chain(error))
+}
+
+/// Calls `f` on `error` and every cause under it, looking inside `io::Error`s too: their
+/// `source()` skips the error they wrap, which is where rustls puts a certificate failure.
+fn visit_causes(
+    error: &(dyn std::error::Error + 'static),
+    f: &mut dyn FnMut(&(dyn std::error::Error + 'static)),
+) {
+    let mut next = Some(error);
+    for _ in 0..32 {
+        let Some(err) = next else { return };
+        f(err);
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            visit_causes(inner, f);
+        }
+        next = err.source();
+    }
 }
 
 /// The error and all its sources on one line.
