@@ -747,6 +747,39 @@ mod tests {
     }
 
     #[test]
+    fn never_panics_on_random_input() {
+        // A small deterministic generator over the characters targets are made of, plus
+        // multi-byte and control characters: parsing must return Ok or Err, never panic.
+        const ALPHABET: &[char] = &[
+            '1', '2', '5', '0', '9', '.', ':', '[', ']', '/', '-', '#', '@', '?', '=', ',', 'a',
+            'f', 'x', 'h', 't', 'p', 's', 'm', 'o', 'n', 'g', 'd', 'b', ' ', '%', 'ü', '\u{0}',
+            '\u{202e}', '\t',
+        ];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..50_000 {
+            let len = (next() % 40) as usize;
+            let text: String = (0..len)
+                .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+                .collect();
+            for candidate in [
+                text.clone(),
+                format!("http://{text}"),
+                format!("mongodb://{text}"),
+            ] {
+                let _ = parse_target(&candidate);
+                let _ = parse_ports(&candidate);
+                let _ = strip_comment(&candidate);
+            }
+        }
+    }
+
+    #[test]
     fn strips_comments_and_reports_lines() {
         assert_eq!(strip_comment("  # whole line"), "");
         assert_eq!(strip_comment("127.0.0.1:9200  # es"), "127.0.0.1:9200");
