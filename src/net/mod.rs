@@ -7,6 +7,7 @@
 pub mod http;
 
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,35 +96,32 @@ impl Net {
         port: u16,
         tls: bool,
     ) -> Result<BoxStream, ConnectError> {
-        let addr = match host {
-            Host::Ip(ip) => std::net::SocketAddr::new(*ip, port),
+        let addrs: Vec<SocketAddr> = match host {
+            Host::Ip(ip) => vec![SocketAddr::new(*ip, port)],
             Host::Name(name) => {
                 let lookup = tokio::net::lookup_host((name.as_ref(), port));
-                let mut addrs = tokio::time::timeout(self.timeout, lookup)
+                tokio::time::timeout(self.timeout, lookup)
                     .await
                     .map_err(|_| ConnectError::Resolve("lookup timed out".into()))?
-                    .map_err(|e| ConnectError::Resolve(e.to_string()))?;
-                addrs
-                    .next()
-                    .ok_or_else(|| ConnectError::Resolve("no address".into()))?
+                    .map_err(|e| ConnectError::Resolve(e.to_string()))?
+                    // A name such as `localhost` may give ::1 and 127.0.0.1; a service often
+                    // listens on one only. Two tries keep a dead name within two timeouts.
+                    .take(2)
+                    .collect()
             }
         };
-        let tcp = match tokio::time::timeout(self.timeout, TcpStream::connect(addr)).await {
-            Err(_) => return Err(ConnectError::Timeout),
-            Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionRefused => {
-                return Err(ConnectError::Refused);
+        let mut last = ConnectError::Resolve("no address".into());
+        let mut tcp = None;
+        for addr in addrs {
+            match self.tcp(addr).await {
+                Ok(stream) => {
+                    tcp = Some(stream);
+                    break;
+                }
+                Err(e) => last = e,
             }
-            Ok(Err(e))
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable
-                ) =>
-            {
-                return Err(ConnectError::Timeout);
-            }
-            Ok(Err(e)) => return Err(ConnectError::Io(e.to_string())),
-            Ok(Ok(tcp)) => tcp,
-        };
+        }
+        let tcp = tcp.ok_or(last)?;
         let _ = tcp.set_nodelay(true);
         if !tls {
             return Ok(Box::pin(tcp));
@@ -133,6 +131,28 @@ impl Net {
             Err(_) => Err(ConnectError::TlsTimeout),
             Ok(Err(e)) => Err(ConnectError::Tls(e.to_string())),
             Ok(Ok(stream)) => Ok(Box::pin(stream)),
+        }
+    }
+}
+
+impl Net {
+    /// One TCP connect with the step timeout, its failure sorted.
+    async fn tcp(&self, addr: SocketAddr) -> Result<TcpStream, ConnectError> {
+        match tokio::time::timeout(self.timeout, TcpStream::connect(addr)).await {
+            Err(_) => Err(ConnectError::Timeout),
+            Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                Err(ConnectError::Refused)
+            }
+            Ok(Err(e))
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable
+                ) =>
+            {
+                Err(ConnectError::Timeout)
+            }
+            Ok(Err(e)) => Err(ConnectError::Io(e.to_string())),
+            Ok(Ok(tcp)) => Ok(tcp),
         }
     }
 }
