@@ -922,12 +922,12 @@ async fn huge_length_header_is_refused_at_once() {
     assert!(matches!(outcome, Outcome::Unidentified(_)), "{outcome:?}");
 }
 
-/// A header within the cap whose body trickles in and stops: the probe gives up at the
-/// step timeout, having allocated only what arrived.
+/// A header within the handshake cap (64 KiB) whose body trickles in and stops: the
+/// probe gives up at the step timeout, having allocated only what arrived.
 #[tokio::test]
 async fn body_that_stops_midway_is_refused() {
     let server = answering(|id| {
-        let mut bytes = header(1 << 20, id);
+        let mut bytes = header(60_000, id);
         bytes.extend_from_slice(&[0u8; 100]);
         bytes
     })
@@ -935,17 +935,27 @@ async fn body_that_stops_midway_is_refused() {
     let outcome = mongodb::probe(&short_context(), &server.endpoint(), false).await;
     assert!(
         matches!(&outcome, ProbeOutcome::NotThis { note, .. }
-            if note.contains("a 1048576-byte message stopped after 116 bytes")),
+            if note.contains("a 60000-byte message stopped after 116 bytes")),
         "{outcome:?}"
     );
 }
 
-/// A reply with a document nested 200,000 levels deep (1.6 MB, under the cap): fields are
-/// read without recursion, so the probe neither overflows its stack nor finds MongoDB.
+/// Replies after the handshake with a document nested 200,000 levels deep (1.6 MB, under
+/// the listing cap; handshake replies have a 64 KiB cap of their own): fields are read
+/// without recursion, so the probe neither overflows its stack nor finds a database list.
 #[tokio::test]
 async fn deeply_nested_document_does_not_overflow() {
     fn deep_reply(id: i32) -> Vec<u8> {
         const DEPTH: usize = 200_000;
+        if id == 1 {
+            let hello = bson::doc! {"ok": 1.0, "maxWireVersion": 21, "isWritablePrimary": true}
+                .to_vec()
+                .expect("encode");
+            let mut reply = header((16 + 5 + hello.len()) as i32, id);
+            reply.extend_from_slice(&[0, 0, 0, 0, 0]);
+            reply.extend_from_slice(&hello);
+            return reply;
+        }
         let prefix = bson::doc! {"ok": 1.0, "maxWireVersion": 21, "isWritablePrimary": true}
             .to_vec()
             .expect("encode");
@@ -971,8 +981,8 @@ async fn deeply_nested_document_does_not_overflow() {
     }
     let server = answering(deep_reply).await;
     let outcome = mongodb::probe(&short_context(), &server.endpoint(), false).await;
-    // The handshake fields are there, so it passes as MongoDB, but listDatabases has no
-    // list: access cannot be judged.
+    // The handshake passes as MongoDB, but listDatabases has no list: access cannot be
+    // judged.
     assert!(
         matches!(&outcome, ProbeOutcome::Failed(m) if m.contains("without a databases array")),
         "{outcome:?}"
@@ -1091,4 +1101,16 @@ async fn closed_port_is_closed() {
     let endpoint = Endpoint::new(ajar::target::Host::Ip([127, 0, 0, 1].into()), port);
     let outcome = mongodb::probe(&short_context(), &endpoint, false).await;
     assert_eq!(outcome, ProbeOutcome::Closed);
+}
+
+/// A handshake reply claiming 1 MiB: within the listing cap but over the 64 KiB a
+/// `hello` answer may take, so it is refused on the header, with no read of its body.
+#[tokio::test]
+async fn oversized_handshake_reply_is_refused_on_the_header() {
+    let server = answering(|id| header(1 << 20, id)).await;
+    let outcome = mongodb::probe(&short_context(), &server.endpoint(), false).await;
+    assert!(
+        matches!(&outcome, ProbeOutcome::NotThis { note, .. } if note.contains("message length 1048576")),
+        "{outcome:?}"
+    );
 }

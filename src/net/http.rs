@@ -178,6 +178,18 @@ impl HttpClient {
     /// `GET base + path` (path relative, may carry a query), reading at most `max_body`
     /// bytes, the whole exchange bounded by the step timeout.
     pub async fn get(&self, base: &Url, path: &str) -> Result<HttpReply, HttpError> {
+        self.get_capped(base, path, self.max_body).await
+    }
+
+    /// [`HttpClient::get`] with a smaller body cap, for answers that are small by nature
+    /// (banners, status, errors): a hostile server then costs little memory per slot.
+    pub async fn get_capped(
+        &self,
+        base: &Url,
+        path: &str,
+        max_body: usize,
+    ) -> Result<HttpReply, HttpError> {
+        let max_body = max_body.min(self.max_body);
         let url = base
             .join(path.trim_start_matches('/'))
             .map_err(|e| HttpError::Other(format!("bad path {path:?}: {e}")))?;
@@ -195,7 +207,7 @@ impl HttpClient {
             loop {
                 match response.chunk().await {
                     Ok(Some(chunk)) => {
-                        let room = self.max_body.saturating_sub(body.len());
+                        let room = max_body.saturating_sub(body.len());
                         if chunk.len() > room {
                             body.extend_from_slice(&chunk[..room]);
                             truncated = true;

@@ -157,7 +157,7 @@ async fn assess(site: &Site<'_>, banner: Banner, root_evidence: Evidence) -> Pro
 
     // A real cluster refuses a path that names no index; a honeypot serves its banner.
     let decoy = format!("ajar-{}", random_suffix(site));
-    if let Ok(reply) = site.get(&decoy).await {
+    if let Ok(reply) = site.get_small(&decoy).await {
         evidence.push(Evidence::new(request_line(site, &decoy), reply.describe()));
         if reply.status == 200 && parse_banner(&reply).is_some() {
             return honeypot("answers its banner on a path that names no index");
@@ -273,7 +273,7 @@ async fn anonymous_user(
     } else {
         ("_security/_authenticate", "username")
     };
-    let reply = site.get(path).await.ok()?;
+    let reply = site.get_small(path).await.ok()?;
     let user = (reply.status == 200)
         .then(|| reply.json())
         .flatten()

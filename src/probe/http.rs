@@ -18,7 +18,7 @@ pub async fn probe(cx: &ProbeContext, endpoint: &Endpoint, tls: bool) -> ProbeOu
         return outcome;
     }
     let base = HttpClient::base_url(endpoint, tls);
-    let root = match cx.http.get(&base, "").await {
+    let root = match cx.http.get_capped(&base, "", SMALL_BODY).await {
         Ok(reply) => reply,
         Err(error) => return transport_outcome(error, tls),
     };
@@ -75,6 +75,9 @@ async fn refused_or_unreachable(cx: &ProbeContext, endpoint: &Endpoint) -> Optio
     }
 }
 
+/// Cap for answers that are small by nature: banners, status pages, security errors.
+pub const SMALL_BODY: usize = 64 << 10;
+
 /// One HTTP endpoint being judged: what product modules need to send follow-ups.
 pub struct Site<'a> {
     /// Shared clients and caps.
@@ -88,9 +91,14 @@ pub struct Site<'a> {
 }
 
 impl Site<'_> {
-    /// `GET` a path relative to the base URL.
+    /// `GET` a path relative to the base URL, for a data listing (the full body cap).
     pub async fn get(&self, path: &str) -> Result<HttpReply, HttpError> {
         self.cx.http.get(self.base, path).await
+    }
+
+    /// `GET` for an answer that is small by nature, under [`SMALL_BODY`].
+    pub async fn get_small(&self, path: &str) -> Result<HttpReply, HttpError> {
+        self.cx.http.get_capped(self.base, path, SMALL_BODY).await
     }
 
     /// The base URL as reported (`https://127.0.0.1:9200/es/`).

@@ -47,7 +47,7 @@ pub async fn recognise(site: &Site<'_>, root: &HttpReply) -> Option<ProbeOutcome
     };
 
     let status_path = "api/status";
-    let status = match site.get(status_path).await {
+    let status = match site.get_small(status_path).await {
         Ok(reply) => reply,
         Err(error) => {
             evidence.push(Evidence::new(kibana.line(status_path), error.to_string()));

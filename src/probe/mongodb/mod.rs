@@ -61,6 +61,9 @@ const NAME_ONLY_WIRE_VERSION: i64 = 7;
 /// per-endpoint deadline.
 const DETAIL_BUDGET_STEPS: u32 = 4;
 
+/// Largest reply accepted to `hello`/`isMaster` (a replica-set member's is under 2 KB).
+const HANDSHAKE_MAX_MESSAGE: usize = 64 << 10;
+
 /// Probes one endpoint for MongoDB over plain TCP or TLS.
 pub async fn probe(cx: &ProbeContext, endpoint: &Endpoint, tls: bool) -> ProbeOutcome {
     let started = Instant::now();
@@ -364,7 +367,8 @@ impl Probe<'_> {
     async fn handshake(&mut self) -> Result<(Conn, Hello), ProbeOutcome> {
         let step = self.step();
         let deadline = Instant::now() + step;
-        let max = self.cx.limits.max_message;
+        // Handshake answers are a few hundred bytes; the full cap is for listings.
+        let max = HANDSHAKE_MAX_MESSAGE.min(self.cx.limits.max_message);
         let mut conn = Conn::new(self.connect().await?, true, max);
         let (request, result) = conn.command("admin", doc! {"hello": 1}, step / 2).await;
         let first_failure = match result {
@@ -470,6 +474,7 @@ impl Probe<'_> {
         // moves to OP_MSG only if its wire version says it has it.
         conn.op_msg = conn.op_msg || hello.max_wire >= OP_MSG_WIRE_VERSION;
         conn.secondary_ok = hello.wants_secondary_ok();
+        conn.max_message = self.cx.limits.max_message;
         (conn, hello)
     }
 
