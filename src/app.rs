@@ -113,7 +113,8 @@ fn scan_command(args: ScanArgs) -> anyhow::Result<ExitCode> {
                 UsageError(format!("cannot write {}: {e}", path.display()))
             })?))
         }
-        None => Box::new(io::stdout()),
+        // Buffered: JSONL flushes each line itself; the others write once at the end.
+        None => Box::new(BufWriter::new(io::stdout())),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
