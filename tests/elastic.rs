@@ -1842,3 +1842,26 @@ async fn os_anonymous_role_with_empty_index_list_is_not_open() {
         requests(&f)
     );
 }
+
+/// Third-party and OpenSearch variants of the security envelope: the OpenSearch security
+/// plugin's 403 for its anonymous user (`security_exception`, reason naming
+/// `opendistro_security_anonymous`) is OpenSearch; ReadonlyREST's `forbidden_response`
+/// 403 (its documented `{"error":{"root_cause":[{"type":"forbidden_response",...}]}}`
+/// shape) is Elasticsearch behind ReadonlyREST. Both auth-required, never open.
+#[tokio::test]
+async fn security_plugin_variants_are_auth_required() {
+    let opensearch = r#"{"error":{"root_cause":[{"type":"security_exception","reason":"no permissions for [cluster:monitor/main] and User [name=opendistro_security_anonymous, backend_roles=[opendistro_security_anonymous_backendrole], requestedTenant=null]"}],"type":"security_exception","reason":"no permissions for [cluster:monitor/main] and User [name=opendistro_security_anonymous, backend_roles=[opendistro_security_anonymous_backendrole], requestedTenant=null]"},"status":403}"#;
+    let routes = Routes::new().otherwise(
+        Reply::new("403 Forbidden", opensearch)
+            .header("content-type", "application/json; charset=UTF-8"),
+    );
+    let f = assert_auth_required(routes, false, "opensearch").await;
+    assert_eq!(f.product, None);
+
+    let ror = r#"{"error":{"root_cause":[{"reason":"forbidden","type":"forbidden_response","due_to":"OPERATION_NOT_ALLOWED"}],"reason":"forbidden","type":"forbidden_response","due_to":"OPERATION_NOT_ALLOWED"},"status":403}"#;
+    let routes = Routes::new().otherwise(
+        Reply::new("403 Forbidden", ror).header("content-type", "application/json; charset=UTF-8"),
+    );
+    let f = assert_auth_required(routes, false, "elasticsearch").await;
+    assert_eq!(f.product.as_deref(), Some("ReadonlyREST"));
+}

@@ -81,8 +81,22 @@ fn security_answer(root: &HttpReply) -> Option<Product> {
             .get("type")
             .or_else(|| error.pointer("/root_cause/0/type"))
             .and_then(Value::as_str);
-        if kind == Some("security_exception") {
-            return Some(ELASTICSEARCH);
+        let reason = error.get("reason").and_then(Value::as_str).unwrap_or("");
+        match kind {
+            // The OpenSearch security plugin uses the same envelope; its anonymous and
+            // internal users carry its name (`opendistro_security_anonymous`).
+            Some("security_exception") if reason.contains("opendistro_security") => {
+                return Some(OPENSEARCH);
+            }
+            Some("security_exception") => return Some(ELASTICSEARCH),
+            // ReadonlyREST, a third-party security plugin, refuses in the same envelope.
+            Some("forbidden_response") => {
+                return Some(Product {
+                    service: "elasticsearch",
+                    name: Some("ReadonlyREST"),
+                });
+            }
+            _ => {}
         }
     }
     if root.status == 403
