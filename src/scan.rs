@@ -395,6 +395,62 @@ mod tests {
         assert_eq!(seen[0].outcome, Outcome::Closed);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn per_host_limit_caps_endpoints_in_flight_on_one_host() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::AsyncReadExt;
+        // Twelve silent listeners on one host. A connection counts as in flight once it has
+        // sent a byte (the HTTP probe's bare pre-connect sends none) until it closes.
+        let active = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let mut lines = String::new();
+        for _ in 0..12 {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            lines.push_str(&format!(
+                "127.0.0.1:{}\n",
+                listener.local_addr().expect("addr").port()
+            ));
+            let (active, peak) = (active.clone(), peak.clone());
+            tokio::spawn(async move {
+                while let Ok((mut conn, _)) = listener.accept().await {
+                    let (active, peak) = (active.clone(), peak.clone());
+                    tokio::spawn(async move {
+                        let mut buf = [0u8; 1024];
+                        if matches!(conn.read(&mut buf).await, Ok(n) if n > 0) {
+                            let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+                            peak.fetch_max(now, Ordering::SeqCst);
+                            while matches!(conn.read(&mut buf).await, Ok(n) if n > 0) {}
+                            active.fetch_sub(1, Ordering::SeqCst);
+                        }
+                    });
+                }
+            });
+        }
+        let set = targets(&lines);
+        let config = EngineConfig {
+            concurrency: 64,
+            per_host: 3,
+            ..EngineConfig::default()
+        };
+        let mut outcomes = Vec::new();
+        run(
+            context(Duration::from_millis(300)),
+            config,
+            &set,
+            std::future::pending(),
+            |r| outcomes.push(r.outcome),
+        )
+        .await;
+        assert_eq!(outcomes, vec![Outcome::Silent; 12]);
+        // Without the limit all twelve would be in flight at once. With it, three are,
+        // plus at most three whose probe has ended but whose close the server has not
+        // read yet when the next endpoint's first byte arrives.
+        let peak = peak.load(Ordering::SeqCst);
+        assert!((3..=6).contains(&peak), "peak {peak} with --per-host 3");
+    }
+
     #[tokio::test]
     async fn silent_endpoint_costs_one_step_timeout() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
