@@ -487,3 +487,67 @@ async fn kb_behind_path_prefix_stays_under_it() {
     assert_all_under(&hits, "/kibana/");
     assert_read_only_under(&hits, "/kibana/");
 }
+
+/// OpenSearch Dashboards, the Kibana 7.10.2 fork: every response carries `osd-name`
+/// (opensearch-project/OpenSearch-Dashboards `src/core/server/http/lifecycle_handlers.ts`,
+/// `OPENSEARCH_DASHBOARDS_NAME_HEADER`), `/api/status` keeps Kibana 7.10's v7 format (KB-02
+/// shape) and the saved-objects API is unchanged. Values are examples.
+fn osd(status: Reply, saved: Reply) -> Routes {
+    let stamp = |r: Reply| r.header("osd-name", "dashboards-1");
+    Routes::new()
+        .at("/", stamp(redirect("/app/home")))
+        .at("/api/status", stamp(status))
+        .at("/api/saved_objects/_find", stamp(saved))
+        .otherwise(stamp(kb_404()))
+}
+
+const OSD_2_11_STATUS: &str = r#"{"name":"dashboards-1","uuid":"5b2de169-2785-441b-ae8c-186a1936b17d","version":{"number":"2.11.0","build_hash":"4f5c3d2c7e0b4b2fa1f0c0e5a8d3b6c9e1f2a3b4","build_number":6976,"build_snapshot":false},"status":{"overall":{"since":"2024-01-10T10:00:00.000Z","state":"green","title":"Green","nickname":"Looking good","icon":"success","uiColor":"secondary"},"statuses":[{"id":"core:opensearch@2.11.0","message":"OpenSearch is available","since":"2024-01-10T10:00:00.000Z","state":"green","icon":"success","uiColor":"secondary"}]},"metrics":{"last_updated":"2024-01-10T10:00:05.000Z","collection_interval_in_millis":5000}}"#;
+
+#[tokio::test]
+async fn opensearch_dashboards_open_and_protected() {
+    let routes = osd(
+        kjson("200 OK", OSD_2_11_STATUS),
+        kjson("200 OK", &saved_objects(&["logs-*", "security-auditlog-*"])),
+    );
+    let (server, hits) = http_server(false, routes).await;
+    let f = found_with(support::probe(&server.endpoint()).await, &hits);
+    assert_eq!(
+        (f.service.as_str(), f.exposure, f.severity),
+        ("opensearch-dashboards", Exposure::Open, Severity::High),
+        "{f:#?}"
+    );
+    assert_eq!(f.version.as_deref(), Some("2.11.0"));
+    assert_eq!(f.inventory.as_ref().map(|i| i.total_items), Some(2));
+    assert!(
+        f.evidence[0].response.contains("osd-name"),
+        "{:?}",
+        f.evidence
+    );
+    assert_read_only(&hits);
+
+    // Security plugin on: the status API refuses (hapi's 401 envelope).
+    let routes = osd(
+        kjson(
+            "401 Unauthorized",
+            r#"{"statusCode":401,"error":"Unauthorized","message":"Authentication required"}"#,
+        ),
+        kb_401(),
+    );
+    let (server, hits) = http_server(false, routes).await;
+    let f = found_with(support::probe(&server.endpoint()).await, &hits);
+    assert_eq!(
+        (f.service.as_str(), f.exposure, f.severity),
+        (
+            "opensearch-dashboards",
+            Exposure::AuthRequired,
+            Severity::Info
+        ),
+        "{f:#?}"
+    );
+
+    // A 404 on saved objects is no "pre-6.0 Kibana": Dashboards 2.x is not open on status alone.
+    let routes = osd(kjson("200 OK", OSD_2_11_STATUS), kb_404());
+    let (server, hits) = http_server(false, routes).await;
+    let f = found_with(support::probe(&server.endpoint()).await, &hits);
+    assert_eq!(f.exposure, Exposure::AuthRequired, "{f:#?}");
+}

@@ -1,5 +1,6 @@
-//! Kibana (4.x to 8.x): recognised by the `kbn-name`/`kbn-version` headers it puts on every
-//! response, judged by whether its API serves data without credentials.
+//! Kibana (4.x to 8.x) and its fork OpenSearch Dashboards: recognised by the name header
+//! each puts on every response (`kbn-name`, `osd-name`; Kibana 4-5 also `kbn-version`),
+//! judged by whether its API serves data without credentials.
 //!
 //! `/api/status` alone proves nothing: Kibana 8.9+ answers anonymous callers with a
 //! redacted 200, and `status.allowAnonymous` serves the full status on secured instances.
@@ -13,27 +14,53 @@ use super::http::Site;
 use crate::finding::{DataSet, Evidence, Exposure, Finding, Inventory, Severity};
 use crate::net::http::HttpReply;
 
-/// Recognises Kibana from its headers and judges access; `None` when not Kibana.
+/// Which of the two products answered, from its header prefix.
+#[derive(Clone, Copy)]
+struct Flavour {
+    service: &'static str,
+    name: &'static str,
+    prefix: &'static str,
+}
+
+const KIBANA: Flavour = Flavour {
+    service: "kibana",
+    name: "Kibana",
+    prefix: "kbn",
+};
+
+/// OpenSearch Dashboards names its header `osd-name` (opensearch-project/OpenSearch-Dashboards:
+/// `src/core/server/http/lifecycle_handlers.ts`) and keeps Kibana 7.10's APIs.
+const DASHBOARDS: Flavour = Flavour {
+    service: "opensearch-dashboards",
+    name: "OpenSearch Dashboards",
+    prefix: "osd",
+};
+
+/// Recognises Kibana or OpenSearch Dashboards from its headers and judges access; `None`
+/// when neither.
 pub async fn recognise(site: &Site<'_>, root: &HttpReply) -> Option<ProbeOutcome> {
-    // `kbn-name` is the operator's server.name and may not be ASCII: its presence is what
-    // identifies Kibana, so read it lossily.
-    let kbn_name = root
-        .headers
-        .get("kbn-name")
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let kbn_version = root.header("kbn-version").map(str::to_string);
-    if kbn_name.is_none() && kbn_version.is_none() {
-        return None;
-    }
+    // The name header is the operator's server.name and may not be ASCII: its presence is
+    // what identifies the product, so read it lossily.
+    let header = |name: String| {
+        root.headers
+            .get(name.as_str())
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    };
+    let (flavour, kbn_name, kbn_version) = [KIBANA, DASHBOARDS].into_iter().find_map(|f| {
+        let name = header(format!("{}-name", f.prefix));
+        let version = header(format!("{}-version", f.prefix));
+        (name.is_some() || version.is_some()).then_some((f, name, version))
+    })?;
     let mut evidence = vec![Evidence::new(
         format!("GET {}", site.base.path()),
         format!(
-            "{}, kbn-name {:?}{}{}",
+            "{}, {}-name {:?}{}{}",
             root.describe(),
+            flavour.prefix,
             crate::sanitize::clip(kbn_name.as_deref().unwrap_or(""), 60),
             kbn_version
                 .as_deref()
-                .map(|v| format!(", kbn-version {v:?}"))
+                .map(|v| format!(", {}-version {v:?}", flavour.prefix))
                 .unwrap_or_default(),
             root.header("location")
                 .map(|l| format!(", Location {:?}", crate::sanitize::clip(l, 100)))
@@ -42,7 +69,8 @@ pub async fn recognise(site: &Site<'_>, root: &HttpReply) -> Option<ProbeOutcome
     )];
     let mut kibana = Kibana {
         site,
-        version: kbn_version,
+        flavour,
+        version: kbn_version.map(|v| crate::sanitize::clip(&v, 40)),
         status_public: false,
     };
 
@@ -82,7 +110,8 @@ pub async fn recognise(site: &Site<'_>, root: &HttpReply) -> Option<ProbeOutcome
                 ));
                 return Some(kibana.open(
                     format!(
-                        "Kibana serves its API without credentials ({} index patterns); it reads Elasticsearch data for anyone",
+                        "{} serves its API without credentials ({} index patterns); it reads the cluster's data for anyone",
+                        flavour.name,
                         inventory.total_items
                     ),
                     evidence,
@@ -92,7 +121,12 @@ pub async fn recognise(site: &Site<'_>, root: &HttpReply) -> Option<ProbeOutcome
             evidence.push(Evidence::new(kibana.line(objects_path), reply.describe()));
             Some(kibana.protected("saved objects answer is not a listing", evidence))
         }
-        Ok(reply) if reply.status == 404 && kibana.major() < Some(6) => {
+        // OpenSearch Dashboards numbers restart at 1.0 and always have the API.
+        Ok(reply)
+            if reply.status == 404
+                && flavour.service == KIBANA.service
+                && kibana.major() < Some(6) =>
+        {
             // Kibana 4.x/5.x have no saved-objects API; with no security plugin their full
             // status is served to everyone and every app is reachable.
             evidence.push(Evidence::new(
@@ -125,6 +159,7 @@ pub async fn recognise(site: &Site<'_>, root: &HttpReply) -> Option<ProbeOutcome
 
 struct Kibana<'a> {
     site: &'a Site<'a>,
+    flavour: Flavour,
     version: Option<String>,
     /// The full status (version, plugin states) was served anonymously.
     status_public: bool,
@@ -151,7 +186,7 @@ impl Kibana<'_> {
             endpoint: self.site.endpoint.authority(),
             url: Some(self.site.url()),
             tls: self.site.tls,
-            service: "kibana".into(),
+            service: self.flavour.service.into(),
             product: None,
             version: self.version.clone(),
             exposure,
@@ -173,7 +208,7 @@ impl Kibana<'_> {
         let f = self.finding(
             Exposure::AuthRequired,
             severity,
-            format!("Kibana demands credentials: {why}"),
+            format!("{} demands credentials: {why}", self.flavour.name),
             evidence,
         );
         ProbeOutcome::Found(Box::new(f))

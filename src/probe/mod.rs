@@ -1,7 +1,8 @@
 //! Probes: one type per wire protocol behind the closed [`ProbeKind`] enum. A probe speaks its
 //! protocol to one endpoint and says what it found; it never decides from the port number.
 //!
-//! - [`http`]: one `GET /`, then the HTTP products it recognises ([`elastic`], [`kibana`]).
+//! - [`http`]: one `GET /`, then the HTTP products it recognises ([`elastic`], [`kibana`],
+//!   which also covers OpenSearch Dashboards).
 //! - [`mongodb`]: the MongoDB wire protocol (OP_MSG, and OP_QUERY for pre-3.6 servers).
 
 pub mod elastic;
@@ -173,6 +174,13 @@ pub const SERVICES: &[ServiceInfo] = &[
         ports: &[5601],
         probe: ProbeKind::Http,
         check: "kbn-name header; open when /api/status and saved objects answer without credentials",
+    },
+    ServiceInfo {
+        id: "opensearch-dashboards",
+        name: "OpenSearch Dashboards 1.x-2.x",
+        ports: &[5601],
+        probe: ProbeKind::Http,
+        check: "osd-name header; open when /api/status and saved objects answer without credentials",
     },
     ServiceInfo {
         id: "mongodb",
