@@ -44,20 +44,32 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn print_probes(out: &mut dyn Write) -> io::Result<()> {
-    writeln!(
-        out,
-        "{:<14} {:<20} {:<46} CHECK",
-        "SERVICE", "PORTS", "PRODUCT"
-    )?;
-    for service in SERVICES {
-        let ports: Vec<String> = service.ports.iter().map(u16::to_string).collect();
+    let rows: Vec<[String; 4]> = SERVICES
+        .iter()
+        .map(|service| {
+            let ports: Vec<String> = service.ports.iter().map(u16::to_string).collect();
+            [
+                service.id.to_string(),
+                ports.join(","),
+                service.name.to_string(),
+                service.check.to_string(),
+            ]
+        })
+        .collect();
+    let header = ["SERVICE", "PORTS", "PRODUCT", "CHECK"].map(String::from);
+    let width = |col: usize| {
+        rows.iter()
+            .chain(std::iter::once(&header))
+            .map(|r| r[col].len())
+            .max()
+            .unwrap_or(0)
+    };
+    let (w0, w1, w2) = (width(0), width(1), width(2));
+    for row in std::iter::once(&header).chain(rows.iter()) {
         writeln!(
             out,
-            "{:<14} {:<20} {:<46} {}",
-            service.id,
-            ports.join(","),
-            service.name,
-            service.check
+            "{:<w0$}  {:<w1$}  {:<w2$}  {}",
+            row[0], row[1], row[2], row[3]
         )?;
     }
     Ok(())
