@@ -691,20 +691,10 @@ fn finding(
     summary: String,
     evidence: Vec<Evidence>,
 ) -> Finding {
-    Finding {
-        endpoint: site.endpoint.authority(),
-        url: Some(site.url()),
-        tls: site.tls,
-        service: product.service.to_string(),
-        product: product.name.map(str::to_string),
-        version,
-        exposure,
-        severity,
-        summary,
-        details: Vec::new(),
-        evidence,
-        inventory: None,
-    }
+    let mut f = site.finding(product.service, exposure, severity, summary, evidence);
+    f.product = product.name.map(str::to_string);
+    f.version = version;
+    f
 }
 
 #[cfg(test)]

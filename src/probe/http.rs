@@ -7,6 +7,7 @@
 //! and an empty reply or "plain HTTP request was sent to HTTPS port" asks for TLS.
 
 use super::{ProbeContext, ProbeKind, ProbeOutcome, elastic, kibana};
+use crate::finding::{Evidence, Exposure, Finding, Severity};
 use crate::net::ConnectError;
 use crate::net::http::{HttpClient, HttpError, HttpReply};
 use crate::sanitize::clip;
@@ -104,6 +105,32 @@ impl Site<'_> {
     /// The base URL as reported (`https://127.0.0.1:9200/es/`).
     pub fn url(&self) -> String {
         self.base.to_string()
+    }
+
+    /// A finding for this endpoint with the parts every HTTP product shares; the product
+    /// fills in version, details and inventory.
+    pub fn finding(
+        &self,
+        service: &str,
+        exposure: Exposure,
+        severity: Severity,
+        summary: String,
+        evidence: Vec<Evidence>,
+    ) -> Finding {
+        Finding {
+            endpoint: self.endpoint.authority(),
+            url: Some(self.url()),
+            tls: self.tls,
+            service: service.to_string(),
+            product: None,
+            version: None,
+            exposure,
+            severity,
+            summary,
+            details: Vec::new(),
+            evidence,
+            inventory: None,
+        }
     }
 }
 

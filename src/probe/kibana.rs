@@ -182,20 +182,11 @@ impl Kibana<'_> {
         summary: String,
         evidence: Vec<Evidence>,
     ) -> Finding {
-        Finding {
-            endpoint: self.site.endpoint.authority(),
-            url: Some(self.site.url()),
-            tls: self.site.tls,
-            service: self.flavour.service.into(),
-            product: None,
-            version: self.version.clone(),
-            exposure,
-            severity,
-            summary,
-            details: Vec::new(),
-            evidence,
-            inventory: None,
-        }
+        let mut f = self
+            .site
+            .finding(self.flavour.service, exposure, severity, summary, evidence);
+        f.version = self.version.clone();
+        f
     }
 
     fn protected(&self, why: &str, evidence: Vec<Evidence>) -> ProbeOutcome {
