@@ -146,16 +146,7 @@ pub type Hits = Arc<Mutex<Vec<String>>>;
 
 /// Starts a replaying HTTP server (HTTPS when `tls`).
 pub async fn http_server(tls: bool, routes: Routes) -> (FakeServer, Hits) {
-    let hits: Hits = Arc::default();
-    let seen = hits.clone();
-    let routes = Arc::new(routes);
-    let server = serve(tls, move |conn| {
-        let routes = routes.clone();
-        let seen = seen.clone();
-        serve_http(conn, routes, seen)
-    })
-    .await;
-    (server, hits)
+    start(tls, routes, false).await
 }
 
 /// Like [`http_server`], but a connection whose first byte cannot start an HTTP method
@@ -163,13 +154,15 @@ pub async fn http_server(tls: bool, routes: Routes) -> (FakeServer, Hits) {
 /// as nginx and Node.js (Kibana) do; [`http_server`] waits for the end of a request head
 /// that never comes, as Go's net/http and Netty (Elasticsearch) do.
 pub async fn http_server_strict(tls: bool, routes: Routes) -> (FakeServer, Hits) {
+    start(tls, routes, true).await
+}
+
+async fn start(tls: bool, routes: Routes, strict: bool) -> (FakeServer, Hits) {
     let hits: Hits = Arc::default();
     let seen = hits.clone();
     let routes = Arc::new(routes);
     let server = serve(tls, move |conn| {
-        let routes = routes.clone();
-        let seen = seen.clone();
-        serve_http_with(conn, routes, seen, true)
+        serve_http_with(conn, routes.clone(), seen.clone(), strict)
     })
     .await;
     (server, hits)
