@@ -168,7 +168,7 @@ fn scan_command(args: ScanArgs) -> anyhow::Result<ExitCode> {
                 report.keep(*finding);
             }
         };
-        anyhow::Ok(scan::run(cx, engine, &targets, stop, on_result).await)
+        anyhow::Ok(scan::run(scan::prober(cx), engine, &targets, stop, on_result).await)
     })?;
     progress.finish();
     report.finish(stats.interrupted);

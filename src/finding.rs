@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 
 /// Whether data on an identified service can be reached without credentials.
 ///
-/// `open` is only ever set after data was actually listed; a banner, a login page or a
-/// 200 status alone never makes a service open.
+/// `open` is only ever set after data was actually listed in the shape the real product
+/// returns it; a banner, a login page, a 200 status or an odd answer never makes a service
+/// open. When the service is known but neither open nor refused could be shown, the verdict
+/// is `undetermined`, with the evidence that stopped it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Exposure {
@@ -17,6 +19,10 @@ pub enum Exposure {
     Open,
     /// The service identified itself but refused to list data without credentials.
     AuthRequired,
+    /// The service identified itself, but access could not be judged: nothing asked for
+    /// credentials, yet no well-formed listing came back (a cluster block, an error, a
+    /// listing the real product never sends).
+    Undetermined,
 }
 
 impl Exposure {
@@ -25,6 +31,7 @@ impl Exposure {
         match self {
             Exposure::Open => "open",
             Exposure::AuthRequired => "auth-required",
+            Exposure::Undetermined => "undetermined",
         }
     }
 }
@@ -96,9 +103,13 @@ impl std::str::FromStr for Severity {
 /// One step of a probe: what ajar sent and the response facts it read from the answer.
 ///
 /// Evidence is what lets an operator check a verdict by hand, so `request` is written the
-/// way they would replay it (`GET /_cat/indices?format=json`, `OP_MSG listDatabases`).
+/// way they would replay it (`GET /_cat/indices?format=json`, `OP_MSG listDatabases`), and
+/// `probe` says over what it went (`http`, `https`, `mongodb`, `mongodb+tls`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
+    /// The probe and transport: `http`, `https`, `mongodb`, `mongodb+tls`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub probe: String,
     /// What was sent.
     pub request: String,
     /// The facts read from the reply (status, content type, fields that decided).
@@ -109,6 +120,7 @@ impl Evidence {
     /// Records one request and what its answer showed.
     pub fn new(request: impl Into<String>, response: impl Into<String>) -> Self {
         Evidence {
+            probe: String::new(),
             request: request.into(),
             response: response.into(),
         }
@@ -220,8 +232,11 @@ impl Inventory {
 /// One identified service on one endpoint, with its verdict and the evidence for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    /// `host:port`, IPv6 as `[::1]:9200`.
+    /// `host:port`, IPv6 as `[::1]:9200`, with the host as the user typed it.
     pub endpoint: String,
+    /// The address connected to, when the endpoint was given by name.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub address: Option<String>,
     /// The URL probed, for HTTP services (keeps a path prefix such as `/es/`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -272,13 +287,19 @@ pub enum Outcome {
     Failed(String),
 }
 
-/// An [`Outcome`] for one endpoint, with how long it took.
+/// An [`Outcome`] for one endpoint, with the evidence behind it and how long it took.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EndpointResult {
     /// `host:port` as in [`Finding::endpoint`].
     pub endpoint: String,
+    /// The address connected to, when the endpoint was given by name (`localhost:9200`
+    /// was probed at `127.0.0.1:9200`).
+    pub address: Option<String>,
     /// What the endpoint turned out to be.
     pub outcome: Outcome,
+    /// Every exchange of every probe tried, for endpoints that are not a finding (a
+    /// finding carries its own evidence): why an endpoint is unknown, silent or failed.
+    pub evidence: Vec<Evidence>,
     /// Wall time spent on this endpoint.
     pub elapsed: Duration,
 }

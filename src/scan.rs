@@ -8,13 +8,18 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, Weak};
-use std::time::{Duration, Instant};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
-use crate::finding::{EndpointResult, Outcome};
+use crate::finding::{EndpointResult, Evidence, Outcome};
+use crate::probe::trace::Trace;
 use crate::probe::{ProbeContext, ProbeKind, ProbeOutcome};
 use crate::target::{Endpoint, Host, TargetSet, Transport};
 
@@ -51,10 +56,36 @@ pub struct RunStats {
     pub interrupted: bool,
 }
 
+/// What detection made of one endpoint: the outcome and, unless it is a finding (which
+/// carries its own), the evidence of every probe tried.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detection {
+    /// What the endpoint turned out to be.
+    pub outcome: Outcome,
+    /// Every exchange recorded, for outcomes that are not findings.
+    pub evidence: Vec<Evidence>,
+}
+
+/// The future one endpoint's detection runs as.
+pub type DetectionFuture = Pin<Box<dyn Future<Output = Detection> + Send>>;
+
+/// What the engine runs for each endpoint, given the endpoint and its deadline. The scan
+/// uses [`prober`]; tests substitute their own (a probe that panics, one that hangs).
+pub type Prober = Arc<dyn Fn(Endpoint, Instant) -> DetectionFuture + Send + Sync>;
+
+/// The prober of a real scan: [`detect`] with the shared probe context.
+pub fn prober(cx: ProbeContext) -> Prober {
+    let cx = Arc::new(cx);
+    Arc::new(move |endpoint: Endpoint, deadline: Instant| {
+        let cx = cx.clone();
+        Box::pin(async move { detect(&cx, &endpoint, deadline).await })
+    })
+}
+
 /// Probes every endpoint of `targets`, calling `on_result` for each as it finishes, until
-/// all are done or `stop` resolves (Ctrl-C), whichever comes first.
+/// all are done or `stop` resolves (Ctrl-C, SIGTERM), whichever comes first.
 pub async fn run<F, S>(
-    cx: ProbeContext,
+    prober: Prober,
     config: EngineConfig,
     targets: &TargetSet,
     stop: S,
@@ -64,7 +95,6 @@ where
     F: FnMut(EndpointResult),
     S: Future<Output = ()>,
 {
-    let cx = Arc::new(cx);
     let (tx, mut rx) = mpsc::channel::<EndpointResult>(1024);
     let slots = Arc::new(Semaphore::new(config.concurrency.max(1)));
     let hosts = Arc::new(HostLimiter::new(config.per_host.max(1)));
@@ -102,9 +132,9 @@ where
                             pacer.tick().await;
                         }
                         stats.started += 1;
-                        let (cx, hosts, tx) = (cx.clone(), hosts.clone(), tx.clone());
+                        let (prober, hosts, tx) = (prober.clone(), hosts.clone(), tx.clone());
                         tasks.spawn(async move {
-                            let result = probe_with_limits(&cx, &hosts, endpoint, config.probe_timeout, permit).await;
+                            let result = probe_with_limits(&prober, &hosts, endpoint, config.probe_timeout, permit).await;
                             let _ = tx.send(result).await;
                         });
                     }
@@ -122,33 +152,110 @@ where
     stats
 }
 
+/// Extra time past an endpoint's deadline before the engine stops waiting for its probe:
+/// [`detect`] honours the deadline itself and reports with its evidence; this is the net
+/// under it.
+const DEADLINE_GRACE: Duration = Duration::from_secs(1);
+
 async fn probe_with_limits(
-    cx: &ProbeContext,
+    prober: &Prober,
     hosts: &HostLimiter,
     endpoint: Endpoint,
-    deadline: Duration,
+    budget: Duration,
     _slot: OwnedSemaphorePermit,
 ) -> EndpointResult {
     let _host_slot = hosts.acquire(&endpoint.host).await;
-    let start = Instant::now();
-    let outcome = match tokio::time::timeout(deadline, probe_endpoint(cx, &endpoint)).await {
-        Ok(outcome) => outcome,
-        Err(_) => Outcome::Failed(format!(
-            "gave up after {} s (--probe-timeout)",
-            deadline.as_secs_f64()
-        )),
+    let start = std::time::Instant::now();
+    let deadline = Instant::now() + budget;
+    let name = endpoint.authority();
+    let address = endpoint.address_note();
+    let detection = CatchPanic(prober(endpoint, deadline));
+    let detection = match tokio::time::timeout_at(deadline + DEADLINE_GRACE, detection).await {
+        Ok(Ok(detection)) => detection,
+        Ok(Err(panic)) => Detection {
+            outcome: Outcome::Failed(format!(
+                "the probe crashed ({panic}); this is a bug in ajar, please report it"
+            )),
+            evidence: Vec::new(),
+        },
+        Err(_) => Detection {
+            outcome: Outcome::Failed(deadline_note(budget)),
+            evidence: Vec::new(),
+        },
     };
+    let mut outcome = detection.outcome;
+    if let Outcome::Found(finding) = &mut outcome {
+        finding.address.clone_from(&address);
+    }
     EndpointResult {
-        endpoint: endpoint.authority(),
+        endpoint: name,
+        address,
         outcome,
+        evidence: detection.evidence,
         elapsed: start.elapsed(),
     }
 }
 
-/// Finds out what one endpoint is: runs the probes the target allows, those whose default
-/// port matches first, over plain text and, when the port turns out to want it, over TLS.
-/// The first probe that recognises its service decides.
+fn deadline_note(budget: Duration) -> String {
+    format!(
+        "gave up after {} (--probe-timeout)",
+        humantime::format_duration(budget)
+    )
+}
+
+/// Runs an endpoint's detection, turning a panic inside it into an error value so that a
+/// bug in one probe costs one endpoint's verdict, never the endpoint's place in the report.
+struct CatchPanic(DetectionFuture);
+
+impl Future for CatchPanic {
+    type Output = Result<Detection, String>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(detection)) => Poll::Ready(Ok(detection)),
+            Err(payload) => {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "no message".into());
+                Poll::Ready(Err(crate::sanitize::clip(&message, 200)))
+            }
+        }
+    }
+}
+
+/// Finds out what one endpoint is, before `deadline`: runs the probes the target allows,
+/// those whose default port matches first, over plain text and, when the port turns out
+/// to want it, over TLS. The first probe that recognises its service decides. Every
+/// exchange is recorded; a finding gets its own probe's, any other outcome all of them.
+pub async fn detect(cx: &ProbeContext, endpoint: &Endpoint, deadline: Instant) -> Detection {
+    let mut trace = Trace::new(endpoint.authority());
+    let outcome =
+        match tokio::time::timeout_at(deadline, run_probes(cx, endpoint, &mut trace)).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                trace.record("(deadline)", "the endpoint's --probe-timeout ran out");
+                Outcome::Failed("gave up: the endpoint's --probe-timeout ran out".into())
+            }
+        };
+    let evidence = match outcome {
+        Outcome::Found(_) => Vec::new(),
+        _ => trace.into_evidence(),
+    };
+    Detection { outcome, evidence }
+}
+
+/// [`detect`] with the engine's default deadline of 30 s, for callers that only want the
+/// outcome (tests, tools).
 pub async fn probe_endpoint(cx: &ProbeContext, endpoint: &Endpoint) -> Outcome {
+    let deadline = Instant::now() + EngineConfig::default().probe_timeout;
+    detect(cx, endpoint, deadline).await.outcome
+}
+
+async fn run_probes(cx: &ProbeContext, endpoint: &Endpoint, trace: &mut Trace) -> Outcome {
     let mut queue: Vec<ProbeKind> = ProbeKind::ALL
         .into_iter()
         .filter(|p| p.accepts(endpoint.protocol))
@@ -167,17 +274,33 @@ pub async fn probe_endpoint(cx: &ProbeContext, endpoint: &Endpoint) -> Outcome {
         let probe = queue[next];
         next += 1;
         let mut used_tls = tls_known.unwrap_or(false);
-        let mut outcome = probe.run(cx, endpoint, used_tls).await;
+        let mut mark = trace.len();
+        trace.set_probe(probe.label(used_tls));
+        let mut outcome = probe.run(cx, endpoint, used_tls, trace).await;
         if let ProbeOutcome::WantsTls(note) = &outcome {
-            notes.push(format!("{}: {note}", label(probe, used_tls)));
+            notes.push(format!("{}: {note}", probe.label(used_tls)));
             if tls_known.is_some() {
                 continue;
             }
             used_tls = true;
-            outcome = probe.run(cx, endpoint, true).await;
+            mark = trace.len();
+            trace.set_probe(probe.label(true));
+            outcome = probe.run(cx, endpoint, true, trace).await;
+            // The port took the TCP connection a moment ago: a TLS attempt that then hears
+            // nothing is a stalled handshake or a server waiting for another protocol,
+            // never an unreachable or silent endpoint. Keep the note; the next probe runs.
+            if matches!(outcome, ProbeOutcome::Silent | ProbeOutcome::Unreachable) {
+                let note = "no TLS answer before the timeout (handshake or request stalled)";
+                trace.record("TLS handshake", note);
+                notes.push(format!("{}: {note}", probe.label(true)));
+                continue;
+            }
         }
         match outcome {
-            ProbeOutcome::Found(finding) => return Outcome::Found(finding),
+            ProbeOutcome::Found(mut finding) => {
+                finding.evidence = trace.split_off(mark);
+                return Outcome::Found(finding);
+            }
             ProbeOutcome::Closed => return Outcome::Closed,
             ProbeOutcome::Unreachable => return Outcome::Unreachable,
             // Silence after another probe got an answer means "not this protocol": a
@@ -185,13 +308,13 @@ pub async fn probe_endpoint(cx: &ProbeContext, endpoint: &Endpoint) -> Outcome {
             ProbeOutcome::Silent if answered => {
                 notes.push(format!(
                     "{}: no answer before the timeout",
-                    label(probe, used_tls)
+                    probe.label(used_tls)
                 ));
             }
             ProbeOutcome::Silent => return Outcome::Silent,
             ProbeOutcome::Failed(error) => return Outcome::Failed(error),
             ProbeOutcome::WantsTls(note) => {
-                notes.push(format!("{}: {note}", label(probe, used_tls)));
+                notes.push(format!("{}: {note}", probe.label(used_tls)));
             }
             ProbeOutcome::NotThis {
                 note,
@@ -206,7 +329,7 @@ pub async fn probe_endpoint(cx: &ProbeContext, endpoint: &Endpoint) -> Outcome {
                 if speaks_protocol {
                     queue.truncate(next);
                 }
-                notes.push(format!("{}: {note}", label(probe, used_tls)));
+                notes.push(format!("{}: {note}", probe.label(used_tls)));
                 if let Some(hint) = hint
                     && let Some(pos) = queue[next..].iter().position(|p| *p == hint)
                 {
@@ -218,15 +341,6 @@ pub async fn probe_endpoint(cx: &ProbeContext, endpoint: &Endpoint) -> Outcome {
     }
     notes.dedup();
     Outcome::Unidentified(notes.join("; "))
-}
-
-fn label(probe: ProbeKind, tls: bool) -> &'static str {
-    match (probe, tls) {
-        (ProbeKind::Http, false) => "http",
-        (ProbeKind::Http, true) => "https",
-        (ProbeKind::MongoDb, false) => "mongodb",
-        (ProbeKind::MongoDb, true) => "mongodb+tls",
-    }
 }
 
 /// Per-host concurrency: one semaphore per host that has endpoints in flight, dropped
@@ -303,7 +417,7 @@ mod tests {
             ..EngineConfig::default()
         };
         let stats = run(
-            context(Duration::from_secs(2)),
+            prober(context(Duration::from_secs(2))),
             config,
             &set,
             std::future::pending(),
@@ -341,7 +455,7 @@ mod tests {
             };
             let mut seen = 0;
             let run = run(
-                context(Duration::from_secs(2)),
+                prober(context(Duration::from_secs(2))),
                 config,
                 &set,
                 std::future::pending(),
@@ -378,7 +492,7 @@ mod tests {
         let mut seen = Vec::new();
         let stop = tokio::time::sleep(Duration::from_millis(300));
         let stats = run(
-            context(Duration::from_secs(20)),
+            prober(context(Duration::from_secs(20))),
             EngineConfig::default(),
             &set,
             stop,
@@ -436,7 +550,7 @@ mod tests {
         };
         let mut outcomes = Vec::new();
         run(
-            context(Duration::from_millis(300)),
+            prober(context(Duration::from_millis(300))),
             config,
             &set,
             std::future::pending(),
@@ -449,6 +563,49 @@ mod tests {
         // read yet when the next endpoint's first byte arrives.
         let peak = peak.load(Ordering::SeqCst);
         assert!((3..=6).contains(&peak), "peak {peak} with --per-host 3");
+    }
+
+    #[tokio::test]
+    async fn a_probe_that_panics_is_a_failed_result_and_the_scan_goes_on() {
+        let lines: String = closed_ports(3)
+            .iter()
+            .map(|p| format!("127.0.0.1:{p}\n"))
+            .collect();
+        let set = targets(&lines);
+        let crash_port = set.endpoints().nth(1).expect("three endpoints").port;
+        let real = prober(context(Duration::from_secs(2)));
+        let crashing: Prober = Arc::new(move |endpoint: Endpoint, deadline: Instant| {
+            if endpoint.port == crash_port {
+                Box::pin(async move { panic!("boom at {}", endpoint.port) })
+            } else {
+                real(endpoint, deadline)
+            }
+        });
+        let mut seen = Vec::new();
+        let stats = run(
+            crashing,
+            EngineConfig::default(),
+            &set,
+            std::future::pending(),
+            |r| seen.push(r),
+        )
+        .await;
+        assert_eq!(stats.started, 3);
+        assert_eq!(seen.len(), 3, "every endpoint reports, the crashed one too");
+        let crashed = seen
+            .iter()
+            .find(|r| r.endpoint == format!("127.0.0.1:{crash_port}"))
+            .expect("the crashed endpoint has a result");
+        assert_eq!(
+            crashed.outcome,
+            Outcome::Failed(format!(
+                "the probe crashed (boom at {crash_port}); this is a bug in ajar, please report it"
+            ))
+        );
+        assert_eq!(
+            seen.iter().filter(|r| r.outcome == Outcome::Closed).count(),
+            2
+        );
     }
 
     #[tokio::test]

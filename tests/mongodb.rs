@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use ajar::finding::{Exposure, Finding, Outcome, Severity};
 use ajar::probe::mongodb::{self, wire};
+use ajar::probe::trace::Trace;
 use ajar::probe::{ProbeKind, ProbeOutcome};
 use ajar::target::{Endpoint, Protocol};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -677,8 +678,9 @@ async fn inventory_respects_the_limits() {
     };
     let cx =
         ajar::probe::ProbeContext::new(Duration::from_secs(2), false, limits).expect("context");
-    let outcome = mongodb::probe(&cx, &server.endpoint(), false).await;
-    let ProbeOutcome::Found(finding) = outcome else {
+    let mut trace = Trace::new("test");
+    let outcome = mongodb::probe(&cx, &server.endpoint(), false, &mut trace).await;
+    let ProbeOutcome::Found(mut finding) = outcome else {
         panic!("expected a finding, got {outcome:?}");
     };
     let inventory = finding.inventory.as_ref().expect("inventory");
@@ -688,6 +690,7 @@ async fn inventory_respects_the_limits() {
     let documents: Vec<Option<u64>> = inventory.items.iter().map(|d| d.documents).collect();
     assert_eq!(documents, [Some(10), None, None]);
     assert_eq!(inventory.items[0].collections, ["a", "b", "c", "d", "e"]);
+    finding.evidence = trace.split_off(0);
     let sent: Vec<&str> = support::requests(&finding)
         .into_iter()
         .filter(|r| r.contains("$db: \"big\"") || r.contains("$db: \"medium\""))
@@ -719,7 +722,13 @@ async fn tls_only_7_0_found_over_tls() {
     assert_read_only(&log);
 
     // The MongoDB probe alone, in plain text: the alert means "retry over TLS".
-    let outcome = mongodb::probe(&short_context(), &server.endpoint(), false).await;
+    let outcome = mongodb::probe(
+        &short_context(),
+        &server.endpoint(),
+        false,
+        &mut Trace::new("test"),
+    )
+    .await;
     assert!(
         matches!(&outcome, ProbeOutcome::WantsTls(note) if note.contains("TLS alert")),
         "{outcome:?}"
@@ -732,7 +741,13 @@ async fn tls_only_7_0_found_over_tls() {
 async fn tls_only_silent_close_retried_over_tls() {
     let (server, log) =
         mongo_fake::start_tls_strict(MongoProfile::v7_0().with_databases(user_databases())).await;
-    let outcome = mongodb::probe(&short_context(), &server.endpoint(), false).await;
+    let outcome = mongodb::probe(
+        &short_context(),
+        &server.endpoint(),
+        false,
+        &mut Trace::new("test"),
+    )
+    .await;
     assert!(matches!(outcome, ProbeOutcome::WantsTls(_)), "{outcome:?}");
 
     let finding = support::found(support::probe(&pinned(&server)).await);
@@ -895,7 +910,13 @@ fn header(length: i32, response_to: i32) -> Vec<u8> {
 #[tokio::test]
 async fn huge_length_header_is_refused_at_once() {
     let server = answering(|id| header(i32::MAX, id)).await;
-    let outcome = mongodb::probe(&short_context(), &server.endpoint(), false).await;
+    let outcome = mongodb::probe(
+        &short_context(),
+        &server.endpoint(),
+        false,
+        &mut Trace::new("test"),
+    )
+    .await;
     let ProbeOutcome::NotThis {
         note,
         hint,
@@ -912,7 +933,13 @@ async fn huge_length_header_is_refused_at_once() {
     );
     // Negative lengths too.
     let server = answering(|id| header(i32::MIN, id)).await;
-    let outcome = mongodb::probe(&short_context(), &server.endpoint(), false).await;
+    let outcome = mongodb::probe(
+        &short_context(),
+        &server.endpoint(),
+        false,
+        &mut Trace::new("test"),
+    )
+    .await;
     assert!(
         matches!(&outcome, ProbeOutcome::NotThis { note, .. } if note.contains("message length -2147483648")),
         "{outcome:?}"
@@ -932,7 +959,13 @@ async fn body_that_stops_midway_is_refused() {
         bytes
     })
     .await;
-    let outcome = mongodb::probe(&short_context(), &server.endpoint(), false).await;
+    let outcome = mongodb::probe(
+        &short_context(),
+        &server.endpoint(),
+        false,
+        &mut Trace::new("test"),
+    )
+    .await;
     assert!(
         matches!(&outcome, ProbeOutcome::NotThis { note, .. }
             if note.contains("a 60000-byte message stopped after 116 bytes")),
@@ -980,7 +1013,13 @@ async fn deeply_nested_document_does_not_overflow() {
         reply
     }
     let server = answering(deep_reply).await;
-    let outcome = mongodb::probe(&short_context(), &server.endpoint(), false).await;
+    let outcome = mongodb::probe(
+        &short_context(),
+        &server.endpoint(),
+        false,
+        &mut Trace::new("test"),
+    )
+    .await;
     // The handshake passes as MongoDB, but listDatabases has no list: access cannot be
     // judged.
     assert!(
@@ -1004,7 +1043,13 @@ async fn framed_reply_without_handshake_fields_is_a_look_alike() {
         bytes
     }
     let server = answering(reply).await;
-    let outcome = mongodb::probe(&short_context(), &server.endpoint(), false).await;
+    let outcome = mongodb::probe(
+        &short_context(),
+        &server.endpoint(),
+        false,
+        &mut Trace::new("test"),
+    )
+    .await;
     let ProbeOutcome::NotThis {
         note,
         speaks_protocol,
@@ -1025,7 +1070,13 @@ async fn framed_reply_without_handshake_fields_is_a_look_alike() {
 #[tokio::test]
 async fn garbage_is_not_mongodb() {
     let server = hostile::garbage(300).await;
-    let outcome = mongodb::probe(&short_context(), &server.endpoint(), false).await;
+    let outcome = mongodb::probe(
+        &short_context(),
+        &server.endpoint(),
+        false,
+        &mut Trace::new("test"),
+    )
+    .await;
     let ProbeOutcome::NotThis {
         note,
         hint,
@@ -1053,7 +1104,13 @@ async fn http_answer_hints_the_http_probe() {
         let _ = conn.shutdown().await;
     })
     .await;
-    let outcome = mongodb::probe(&short_context(), &server.endpoint(), false).await;
+    let outcome = mongodb::probe(
+        &short_context(),
+        &server.endpoint(),
+        false,
+        &mut Trace::new("test"),
+    )
+    .await;
     let ProbeOutcome::NotThis { note, hint, .. } = &outcome else {
         panic!("expected not-this, got {outcome:?}");
     };
@@ -1066,9 +1123,21 @@ async fn http_answer_hints_the_http_probe() {
 #[tokio::test]
 async fn immediate_close_asks_for_tls_then_is_unidentified() {
     let server = hostile::immediate_close().await;
-    let outcome = mongodb::probe(&short_context(), &server.endpoint(), false).await;
+    let outcome = mongodb::probe(
+        &short_context(),
+        &server.endpoint(),
+        false,
+        &mut Trace::new("test"),
+    )
+    .await;
     assert!(matches!(outcome, ProbeOutcome::WantsTls(_)), "{outcome:?}");
-    let outcome = mongodb::probe(&short_context(), &server.endpoint(), true).await;
+    let outcome = mongodb::probe(
+        &short_context(),
+        &server.endpoint(),
+        true,
+        &mut Trace::new("test"),
+    )
+    .await;
     assert!(
         matches!(
             outcome,
@@ -1088,7 +1157,13 @@ async fn immediate_close_asks_for_tls_then_is_unidentified() {
 #[tokio::test]
 async fn silent_server_is_silent() {
     let server = hostile::silent().await;
-    let outcome = mongodb::probe(&short_context(), &server.endpoint(), false).await;
+    let outcome = mongodb::probe(
+        &short_context(),
+        &server.endpoint(),
+        false,
+        &mut Trace::new("test"),
+    )
+    .await;
     assert_eq!(outcome, ProbeOutcome::Silent);
     let outcome = support::probe(&pinned(&server)).await;
     assert_eq!(outcome, Outcome::Silent);
@@ -1099,7 +1174,7 @@ async fn silent_server_is_silent() {
 async fn closed_port_is_closed() {
     let port = hostile::closed_port().await;
     let endpoint = Endpoint::new(ajar::target::Host::Ip([127, 0, 0, 1].into()), port);
-    let outcome = mongodb::probe(&short_context(), &endpoint, false).await;
+    let outcome = mongodb::probe(&short_context(), &endpoint, false, &mut Trace::new("test")).await;
     assert_eq!(outcome, ProbeOutcome::Closed);
 }
 
@@ -1108,7 +1183,13 @@ async fn closed_port_is_closed() {
 #[tokio::test]
 async fn oversized_handshake_reply_is_refused_on_the_header() {
     let server = answering(|id| header(1 << 20, id)).await;
-    let outcome = mongodb::probe(&short_context(), &server.endpoint(), false).await;
+    let outcome = mongodb::probe(
+        &short_context(),
+        &server.endpoint(),
+        false,
+        &mut Trace::new("test"),
+    )
+    .await;
     assert!(
         matches!(&outcome, ProbeOutcome::NotThis { note, .. } if note.contains("message length 1048576")),
         "{outcome:?}"

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use super::http::Site;
 use super::{ProbeOutcome, pii};
-use crate::finding::{DataSet, Evidence, Exposure, Finding, Inventory, Severity};
+use crate::finding::{DataSet, Exposure, Finding, Inventory, Severity};
 use crate::net::http::HttpReply;
 
 /// Which product a banner or a security answer belongs to.
@@ -51,8 +51,7 @@ struct Banner {
 
 /// Recognises Elasticsearch or OpenSearch from the `GET /` answer and judges access.
 /// Returns `None` when the answer is not theirs.
-pub async fn recognise(site: &Site<'_>, root: &HttpReply) -> Option<ProbeOutcome> {
-    let root_evidence = Evidence::new(format!("GET {}", site.base.path()), root_facts(root));
+pub async fn recognise(site: &mut Site<'_>, root: &HttpReply) -> Option<ProbeOutcome> {
     if let Some(product) = security_answer(root) {
         let finding = finding(
             site,
@@ -61,12 +60,11 @@ pub async fn recognise(site: &Site<'_>, root: &HttpReply) -> Option<ProbeOutcome
             Exposure::AuthRequired,
             Severity::Info,
             format!("{} demands credentials", display_name(&product)),
-            vec![root_evidence],
         );
         return Some(ProbeOutcome::Found(Box::new(finding)));
     }
     let banner = parse_banner(root)?;
-    Some(assess(site, banner, root_evidence).await)
+    Some(assess(site, banner).await)
 }
 
 /// The security layer's refusal: Elasticsearch security (X-Pack), the OpenSearch security
@@ -165,14 +163,13 @@ fn parse_banner(root: &HttpReply) -> Option<Banner> {
     })
 }
 
-async fn assess(site: &Site<'_>, banner: Banner, root_evidence: Evidence) -> ProbeOutcome {
-    let mut evidence = vec![root_evidence];
+async fn assess(site: &mut Site<'_>, banner: Banner) -> ProbeOutcome {
     let name = display_name(&banner.product);
 
     // A real cluster refuses a path that names no index; a honeypot serves its banner.
     let decoy = format!("ajar-{}", random_suffix(site));
     if let Ok(reply) = site.get_small(&decoy).await {
-        evidence.push(Evidence::new(request_line(site, &decoy), reply.describe()));
+        site.record(&decoy, reply.describe());
         if reply.status == 200 && parse_banner(&reply).is_some() {
             return honeypot("answers its banner on a path that names no index");
         }
@@ -180,27 +177,23 @@ async fn assess(site: &Site<'_>, banner: Banner, root_evidence: Evidence) -> Pro
 
     let cat_path = "_cat/indices?format=json&bytes=b&v";
     // The banner alone is readable: a version leak, not an open store.
-    let banner_only = |summary: String, evidence: Vec<Evidence>| {
+    let banner_only = |site: &Site<'_>, summary: String| {
         let f = banner_finding(
             site,
             &banner,
             Exposure::AuthRequired,
             Severity::Low,
             summary,
-            evidence,
         );
         ProbeOutcome::Found(Box::new(f))
     };
     let cat = match site.get(cat_path).await {
         Ok(reply) => reply,
         Err(error) => {
-            evidence.push(Evidence::new(
-                request_line(site, cat_path),
-                error.to_string(),
-            ));
+            site.record(cat_path, error.to_string());
             let summary =
                 format!("{name} banner readable; the index list did not come back ({error})");
-            return banner_only(summary, evidence);
+            return banner_only(site, summary);
         }
     };
     if cat.status >= 300 {
@@ -209,54 +202,52 @@ async fn assess(site: &Site<'_>, banner: Banner, root_evidence: Evidence) -> Pro
         } else {
             "not served"
         };
-        evidence.push(Evidence::new(
-            request_line(site, cat_path),
-            format!("{}: index list {what}", cat.describe()),
-        ));
+        site.record(cat_path, format!("{}: index list {what}", cat.describe()));
         let summary = format!(
             "{name} banner readable, but the index list is {what} (HTTP {})",
             cat.status
         );
-        return banner_only(summary, evidence);
+        return banner_only(site, summary);
     }
     let cut = cat.truncated && cat.status == 200;
     let parsed =
         parse_cat_indices(&cat).or_else(|| cut.then(|| parse_cut_cat_indices(&cat.body)).flatten());
     let Some(mut items) = parsed else {
         if cut {
-            evidence.push(Evidence::new(request_line(site, cat_path), cat.describe()));
+            site.record(cat_path, cat.describe());
             let summary = format!(
                 "{name} banner readable; the index list exceeds the {} MiB read cap before its first whole row",
                 site.cx.limits.max_body >> 20
             );
-            return banner_only(summary, evidence);
+            return banner_only(site, summary);
         }
+        site.record(cat_path, format!("{}: not an index list", cat.describe()));
         return honeypot("answers the index list with something that is not an index list");
     };
-    evidence.push(Evidence::new(
-        request_line(site, cat_path),
+    site.record(
+        cat_path,
         format!(
             "{}: {} indices listed without credentials",
             cat.describe(),
             items.len()
         ),
-    ));
+    );
     if items.is_empty()
-        && let Some(user) = anonymous_user(site, &banner.product, &mut evidence).await
+        && let Some(user) = anonymous_user(site, &banner.product).await
     {
         // Security is on and lets anonymous callers in: an empty list may be a filter
         // on what `user` may see, not an empty cluster.
         let summary = format!(
             "{name} security is on; the anonymous user {user:?} sees no indices (data may exist behind credentials)"
         );
-        return banner_only(summary, evidence);
+        return banner_only(site, summary);
     }
 
     sort_items(&mut items);
     let total_items = items.len() as u64;
     let truncated = cut || items.len() > site.cx.limits.max_items;
     items.truncate(site.cx.limits.max_items);
-    read_mappings(site, &mut items, &mut evidence).await;
+    read_mappings(site, &mut items).await;
 
     let mut inventory = Inventory {
         unit: "index".into(),
@@ -268,7 +259,7 @@ async fn assess(site: &Site<'_>, banner: Banner, root_evidence: Evidence) -> Pro
     inventory.recount();
     let severity = open_severity(&inventory);
     let summary = open_summary(name, &inventory);
-    let mut f = banner_finding(site, &banner, Exposure::Open, severity, summary, evidence);
+    let mut f = banner_finding(site, &banner, Exposure::Open, severity, summary);
     f.inventory = Some(inventory);
     ProbeOutcome::Found(Box::new(f))
 }
@@ -277,11 +268,7 @@ async fn assess(site: &Site<'_>, banner: Banner, root_evidence: Evidence) -> Pro
 /// naming a user means security is on and anonymous access is mapped to a role, so the
 /// emptiness may only be what that role may see. `None` when security is off (the API
 /// is absent or refuses because security is disabled).
-async fn anonymous_user(
-    site: &Site<'_>,
-    product: &Product,
-    evidence: &mut Vec<Evidence>,
-) -> Option<String> {
+async fn anonymous_user(site: &mut Site<'_>, product: &Product) -> Option<String> {
     let (path, key) = if product.service == "opensearch" {
         ("_plugins/_security/authinfo", "user_name")
     } else {
@@ -296,7 +283,7 @@ async fn anonymous_user(
         Some(user) => format!("{}: authenticated as {user:?}", reply.describe()),
         None => format!("{}: no security user", reply.describe()),
     };
-    evidence.push(Evidence::new(request_line(site, path), facts));
+    site.record(path, facts);
     user
 }
 
@@ -486,7 +473,7 @@ fn sort_items(items: &mut [DataSet]) {
 
 /// Reads the mappings of the biggest user indices (one request, bounded) and records
 /// field names that look like personal data, and mapping types as collections.
-async fn read_mappings(site: &Site<'_>, items: &mut [DataSet], evidence: &mut Vec<Evidence>) {
+async fn read_mappings(site: &mut Site<'_>, items: &mut [DataSet]) {
     let chosen: Vec<usize> = items
         .iter()
         .enumerate()
@@ -505,15 +492,15 @@ async fn read_mappings(site: &Site<'_>, items: &mut [DataSet], evidence: &mut Ve
     let reply = match site.get(&path).await {
         Ok(reply) => reply,
         Err(error) => {
-            evidence.push(Evidence::new(request_line(site, &path), error.to_string()));
+            site.record(&path, error.to_string());
             return;
         }
     };
     let Some(json) = (reply.status == 200).then(|| reply.json()).flatten() else {
-        evidence.push(Evidence::new(
-            request_line(site, &path),
+        site.record(
+            &path,
             format!("{}: mappings not readable", reply.describe()),
-        ));
+        );
         return;
     };
     let mut flagged = 0;
@@ -526,14 +513,14 @@ async fn read_mappings(site: &Site<'_>, items: &mut [DataSet], evidence: &mut Ve
         items[n].collections = types;
         flagged += items[n].pii_fields.len();
     }
-    evidence.push(Evidence::new(
-        request_line(site, &path),
+    site.record(
+        &path,
         format!(
             "{}: mappings of {} indices read, {flagged} field names look like personal data",
             reply.describe(),
             chosen.len()
         ),
-    ));
+    );
 }
 
 /// Field paths of one index's `mappings`, and its mapping type names (1.x-6.x), from
@@ -605,44 +592,6 @@ fn random_suffix(site: &Site<'_>) -> String {
     format!("{:012x}", hasher.finish() & 0xffff_ffff_ffff)
 }
 
-fn request_line(site: &Site<'_>, path: &str) -> String {
-    format!("GET {}{path}", site.base.path())
-}
-
-fn root_facts(root: &HttpReply) -> String {
-    let mut facts = root.describe();
-    if let Some(json) = root.json() {
-        if let Some(number) = json.pointer("/version/number").and_then(Value::as_str) {
-            facts.push_str(&format!(", version.number {number:?}"));
-        }
-        if let Some(dist) = json
-            .pointer("/version/distribution")
-            .and_then(Value::as_str)
-        {
-            facts.push_str(&format!(", version.distribution {dist:?}"));
-        }
-        if let Some(kind) = json.pointer("/error/type").and_then(Value::as_str) {
-            facts.push_str(&format!(", error.type {kind:?}"));
-        }
-        if let Some(message) = json.get("Message").and_then(Value::as_str) {
-            facts.push_str(&format!(
-                ", Message {:?}",
-                crate::sanitize::clip(message, 120)
-            ));
-        }
-    }
-    for realm in root.header_all("www-authenticate") {
-        facts.push_str(&format!(
-            ", WWW-Authenticate {:?}",
-            crate::sanitize::clip(realm, 80)
-        ));
-    }
-    if let Some(product) = root.header("x-elastic-product") {
-        facts.push_str(&format!(", X-elastic-product {product:?}"));
-    }
-    facts
-}
-
 fn display_name(product: &Product) -> &'static str {
     match (product.service, product.name) {
         (_, Some(name)) => name,
@@ -657,7 +606,6 @@ fn banner_finding(
     exposure: Exposure,
     severity: Severity,
     summary: String,
-    evidence: Vec<Evidence>,
 ) -> Finding {
     let mut f = finding(
         site,
@@ -666,7 +614,6 @@ fn banner_finding(
         exposure,
         severity,
         summary,
-        evidence,
     );
     let mut details = Vec::new();
     if let Some(cluster) = &banner.cluster_name {
@@ -689,9 +636,8 @@ fn finding(
     exposure: Exposure,
     severity: Severity,
     summary: String,
-    evidence: Vec<Evidence>,
 ) -> Finding {
-    let mut f = site.finding(product.service, exposure, severity, summary, evidence);
+    let mut f = site.finding(product.service, exposure, severity, summary);
     f.product = product.name.map(str::to_string);
     f.version = version;
     f

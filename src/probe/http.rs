@@ -6,33 +6,47 @@
 //! "It looks like you are trying to access MongoDB over HTTP" points at the MongoDB probe,
 //! and an empty reply or "plain HTTP request was sent to HTTPS port" asks for TLS.
 
+use serde_json::Value;
+
+use super::trace::Trace;
 use super::{ProbeContext, ProbeKind, ProbeOutcome, elastic, kibana};
-use crate::finding::{Evidence, Exposure, Finding, Severity};
+use crate::finding::{Exposure, Finding, Severity};
 use crate::net::ConnectError;
 use crate::net::http::{HttpClient, HttpError, HttpReply};
 use crate::sanitize::clip;
 use crate::target::Endpoint;
 
 /// Probes one endpoint over HTTP (`tls` false) or HTTPS.
-pub async fn probe(cx: &ProbeContext, endpoint: &Endpoint, tls: bool) -> ProbeOutcome {
-    if !tls && let Some(outcome) = refused_or_unreachable(cx, endpoint).await {
+pub async fn probe(
+    cx: &ProbeContext,
+    endpoint: &Endpoint,
+    tls: bool,
+    trace: &mut Trace,
+) -> ProbeOutcome {
+    if !tls && let Some(outcome) = refused_or_unreachable(cx, endpoint, trace).await {
         return outcome;
     }
     let base = HttpClient::base_url(endpoint, tls);
+    let root_request = format!("GET {}", base.path());
     let root = match cx.http.get_capped(&base, "", SMALL_BODY).await {
         Ok(reply) => reply,
-        Err(error) => return transport_outcome(error, tls),
+        Err(error) => {
+            trace.record(&root_request, error.to_string());
+            return transport_outcome(error, tls);
+        }
     };
-    let site = Site {
+    trace.record(&root_request, root_facts(&root));
+    let mut site = Site {
         cx,
         endpoint,
         base: &base,
         tls,
+        trace,
     };
-    if let Some(outcome) = elastic::recognise(&site, &root).await {
+    if let Some(outcome) = elastic::recognise(&mut site, &root).await {
         return outcome;
     }
-    if let Some(outcome) = kibana::recognise(&site, &root).await {
+    if let Some(outcome) = kibana::recognise(&mut site, &root).await {
         return outcome;
     }
     let text = if root.body.len() <= 4096 {
@@ -65,12 +79,19 @@ pub async fn probe(cx: &ProbeContext, endpoint: &Endpoint, tls: bool) -> ProbeOu
 /// A bare TCP connect first: a refused port then costs one syscall round, where the HTTP
 /// client's connector costs about 2.5 times as much (bench/README.md). Most endpoints of a
 /// scan are closed, so this pays for the extra connect on the live ones.
-async fn refused_or_unreachable(cx: &ProbeContext, endpoint: &Endpoint) -> Option<ProbeOutcome> {
+async fn refused_or_unreachable(
+    cx: &ProbeContext,
+    endpoint: &Endpoint,
+    trace: &mut Trace,
+) -> Option<ProbeOutcome> {
     match cx.net.connect(&endpoint.host, endpoint.port, false).await {
         Ok(_stream) => None,
         Err(ConnectError::Refused) => Some(ProbeOutcome::Closed),
         Err(ConnectError::Timeout) => Some(ProbeOutcome::Unreachable),
-        Err(ConnectError::Resolve(e)) => Some(ProbeOutcome::Failed(format!("cannot resolve: {e}"))),
+        Err(ConnectError::Resolve(e)) => {
+            trace.record("connect", format!("cannot resolve: {e}"));
+            Some(ProbeOutcome::Failed(format!("cannot resolve: {e}")))
+        }
         // Anything else: let the HTTP exchange report it.
         Err(_) => None,
     }
@@ -79,7 +100,8 @@ async fn refused_or_unreachable(cx: &ProbeContext, endpoint: &Endpoint) -> Optio
 /// Cap for answers that are small by nature: banners, status pages, security errors.
 pub const SMALL_BODY: usize = 64 << 10;
 
-/// One HTTP endpoint being judged: what product modules need to send follow-ups.
+/// One HTTP endpoint being judged: what product modules need to send follow-ups, and the
+/// trace their exchanges are recorded in.
 pub struct Site<'a> {
     /// Shared clients and caps.
     pub cx: &'a ProbeContext,
@@ -89,6 +111,8 @@ pub struct Site<'a> {
     pub base: &'a url::Url,
     /// Whether the exchange is over TLS.
     pub tls: bool,
+    /// Where each exchange is recorded as evidence.
+    pub trace: &'a mut Trace,
 }
 
 impl Site<'_> {
@@ -102,23 +126,34 @@ impl Site<'_> {
         self.cx.http.get_capped(self.base, path, SMALL_BODY).await
     }
 
+    /// The request line as evidence shows it: `GET /es/_cat/indices?...`.
+    pub fn request_line(&self, path: &str) -> String {
+        format!("GET {}{path}", self.base.path())
+    }
+
+    /// Records one exchange of this site in the trace.
+    pub fn record(&mut self, path: &str, response: impl AsRef<str>) {
+        let line = self.request_line(path);
+        self.trace.record(line, response);
+    }
+
     /// The base URL as reported (`https://127.0.0.1:9200/es/`).
     pub fn url(&self) -> String {
         self.base.to_string()
     }
 
     /// A finding for this endpoint with the parts every HTTP product shares; the product
-    /// fills in version, details and inventory.
+    /// fills in version, details and inventory, and the engine the evidence.
     pub fn finding(
         &self,
         service: &str,
         exposure: Exposure,
         severity: Severity,
         summary: String,
-        evidence: Vec<Evidence>,
     ) -> Finding {
         Finding {
             endpoint: self.endpoint.authority(),
+            address: None,
             url: Some(self.url()),
             tls: self.tls,
             service: service.to_string(),
@@ -128,7 +163,7 @@ impl Site<'_> {
             severity,
             summary,
             details: Vec::new(),
-            evidence,
+            evidence: Vec::new(),
             inventory: None,
         }
     }
@@ -139,6 +174,46 @@ fn wants_tls_text(text: &str) -> bool {
     lower.contains("plain http request was sent to https port")
         || lower.contains("client sent an http request to an https server")
         || lower.contains("speaking plain http to an ssl-enabled server")
+}
+
+/// The facts of the `GET /` answer that identify a product or a protection: status, type
+/// and size, the banner's version fields, a security error's type, the product headers.
+fn root_facts(root: &HttpReply) -> String {
+    let mut facts = root.describe();
+    if let Some(json) = root.json() {
+        let text = |pointer: &str| json.pointer(pointer).and_then(Value::as_str);
+        for (pointer, name) in [
+            ("/version/number", "version.number"),
+            ("/version/distribution", "version.distribution"),
+            ("/version/lucene_version", "version.lucene_version"),
+            ("/error/type", "error.type"),
+        ] {
+            if let Some(value) = text(pointer) {
+                facts.push_str(&format!(", {name} {:?}", clip(value, 60)));
+            }
+        }
+        if let Some(message) = text("/Message") {
+            facts.push_str(&format!(", Message {:?}", clip(message, 120)));
+        }
+    }
+    for realm in root.header_all("www-authenticate") {
+        facts.push_str(&format!(", WWW-Authenticate {:?}", clip(realm, 80)));
+    }
+    for header in [
+        "x-elastic-product",
+        "kbn-name",
+        "kbn-version",
+        "osd-name",
+        "osd-version",
+        "server",
+        "location",
+    ] {
+        if let Some(value) = root.headers.get(header) {
+            let value = String::from_utf8_lossy(value.as_bytes());
+            facts.push_str(&format!(", {header} {:?}", clip(&value, 100)));
+        }
+    }
+    facts
 }
 
 /// What an unknown HTTP server said, for the report: status, type and server header.

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::ProbeOutcome;
 use super::http::Site;
-use crate::finding::{DataSet, Evidence, Exposure, Finding, Inventory, Severity};
+use crate::finding::{DataSet, Exposure, Finding, Inventory, Severity};
 use crate::net::http::HttpReply;
 
 /// Which of the two products answered, from its header prefix.
@@ -38,7 +38,7 @@ const DASHBOARDS: Flavour = Flavour {
 
 /// Recognises Kibana or OpenSearch Dashboards from its headers and judges access; `None`
 /// when neither.
-pub async fn recognise(site: &Site<'_>, root: &HttpReply) -> Option<ProbeOutcome> {
+pub async fn recognise(site: &mut Site<'_>, root: &HttpReply) -> Option<ProbeOutcome> {
     // The name header is the operator's server.name and may not be ASCII: its presence is
     // what identifies the product, so read it lossily.
     let header = |name: String| {
@@ -46,27 +46,11 @@ pub async fn recognise(site: &Site<'_>, root: &HttpReply) -> Option<ProbeOutcome
             .get(name.as_str())
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
     };
-    let (flavour, kbn_name, kbn_version) = [KIBANA, DASHBOARDS].into_iter().find_map(|f| {
+    let (flavour, _name, kbn_version) = [KIBANA, DASHBOARDS].into_iter().find_map(|f| {
         let name = header(format!("{}-name", f.prefix));
         let version = header(format!("{}-version", f.prefix));
         (name.is_some() || version.is_some()).then_some((f, name, version))
     })?;
-    let mut evidence = vec![Evidence::new(
-        format!("GET {}", site.base.path()),
-        format!(
-            "{}, {}-name {:?}{}{}",
-            root.describe(),
-            flavour.prefix,
-            crate::sanitize::clip(kbn_name.as_deref().unwrap_or(""), 60),
-            kbn_version
-                .as_deref()
-                .map(|v| format!(", {}-version {v:?}", flavour.prefix))
-                .unwrap_or_default(),
-            root.header("location")
-                .map(|l| format!(", Location {:?}", crate::sanitize::clip(l, 100)))
-                .unwrap_or_default()
-        ),
-    )];
     let mut kibana = Kibana {
         site,
         flavour,
@@ -75,20 +59,20 @@ pub async fn recognise(site: &Site<'_>, root: &HttpReply) -> Option<ProbeOutcome
     };
 
     let status_path = "api/status";
-    let status = match site.get_small(status_path).await {
+    let status = match kibana.site.get_small(status_path).await {
         Ok(reply) => reply,
         Err(error) => {
-            evidence.push(Evidence::new(kibana.line(status_path), error.to_string()));
-            return Some(kibana.protected("status API did not answer", evidence));
+            kibana.record(status_path, error.to_string());
+            return Some(kibana.protected("status API did not answer"));
         }
     };
     let verdict = read_status(&status);
-    evidence.push(Evidence::new(
-        kibana.line(status_path),
+    kibana.record(
+        status_path,
         format!("{}: {}", status.describe(), verdict.describe()),
-    ));
+    );
     let StatusVerdict::Full { version } = verdict else {
-        return Some(kibana.protected(&verdict.describe(), evidence));
+        return Some(kibana.protected(&verdict.describe()));
     };
     if version.is_some() {
         kibana.version = version;
@@ -96,30 +80,29 @@ pub async fn recognise(site: &Site<'_>, root: &HttpReply) -> Option<ProbeOutcome
     kibana.status_public = true;
 
     let objects_path = "api/saved_objects/_find?type=index-pattern&per_page=100&fields=title";
-    let objects = site.get(objects_path).await;
+    let objects = kibana.site.get(objects_path).await;
     match objects {
         Ok(reply) if reply.status == 200 => {
-            if let Some(inventory) = index_patterns(&reply, site.cx.limits.max_items) {
-                evidence.push(Evidence::new(
-                    kibana.line(objects_path),
+            if let Some(inventory) = index_patterns(&reply, kibana.site.cx.limits.max_items) {
+                kibana.record(
+                    objects_path,
                     format!(
                         "{}: {} index patterns listed without credentials",
                         reply.describe(),
                         inventory.total_items
                     ),
-                ));
+                );
                 return Some(kibana.open(
                     format!(
                         "{} serves its API without credentials ({} index patterns); it reads the cluster's data for anyone",
                         flavour.name,
                         inventory.total_items
                     ),
-                    evidence,
                     Some(inventory),
                 ));
             }
-            evidence.push(Evidence::new(kibana.line(objects_path), reply.describe()));
-            Some(kibana.protected("saved objects answer is not a listing", evidence))
+            kibana.record(objects_path, reply.describe());
+            Some(kibana.protected("saved objects answer is not a listing"))
         }
         // OpenSearch Dashboards numbers restart at 1.0 and always have the API.
         Ok(reply)
@@ -129,67 +112,62 @@ pub async fn recognise(site: &Site<'_>, root: &HttpReply) -> Option<ProbeOutcome
         {
             // Kibana 4.x/5.x have no saved-objects API; with no security plugin their full
             // status is served to everyone and every app is reachable.
-            evidence.push(Evidence::new(
-                kibana.line(objects_path),
+            kibana.record(
+                objects_path,
                 format!("{}: no saved-objects API before 6.0", reply.describe()),
-            ));
+            );
             Some(kibana.open(
                 "Kibana serves its full status and apps without credentials (no security plugin)"
                     .into(),
-                evidence,
                 None,
             ))
         }
         Ok(reply) => {
-            evidence.push(Evidence::new(
-                kibana.line(objects_path),
+            kibana.record(
+                objects_path,
                 format!("{}: saved objects refused", reply.describe()),
-            ));
-            Some(kibana.protected(
-                "status is public (status.allowAnonymous) but data needs credentials",
-                evidence,
-            ))
+            );
+            Some(
+                kibana.protected(
+                    "status is public (status.allowAnonymous) but data needs credentials",
+                ),
+            )
         }
         Err(error) => {
-            evidence.push(Evidence::new(kibana.line(objects_path), error.to_string()));
-            Some(kibana.protected("saved objects did not answer", evidence))
+            kibana.record(objects_path, error.to_string());
+            Some(kibana.protected("saved objects did not answer"))
         }
     }
 }
 
-struct Kibana<'a> {
-    site: &'a Site<'a>,
+struct Kibana<'s, 'a> {
+    site: &'s mut Site<'a>,
     flavour: Flavour,
     version: Option<String>,
     /// The full status (version, plugin states) was served anonymously.
     status_public: bool,
 }
 
-impl Kibana<'_> {
-    fn line(&self, path: &str) -> String {
+impl Kibana<'_, '_> {
+    /// Records an exchange; the saved-objects request is shown without its `fields` list.
+    fn record(&mut self, path: &str, response: impl AsRef<str>) {
         let shown = path.split_once("&fields").map_or(path, |(p, _)| p);
-        format!("GET {}{shown}", self.site.base.path())
+        self.site.record(shown, response);
     }
 
     fn major(&self) -> Option<u32> {
         self.version.as_deref()?.split('.').next()?.parse().ok()
     }
 
-    fn finding(
-        &self,
-        exposure: Exposure,
-        severity: Severity,
-        summary: String,
-        evidence: Vec<Evidence>,
-    ) -> Finding {
+    fn finding(&self, exposure: Exposure, severity: Severity, summary: String) -> Finding {
         let mut f = self
             .site
-            .finding(self.flavour.service, exposure, severity, summary, evidence);
+            .finding(self.flavour.service, exposure, severity, summary);
         f.version = self.version.clone();
         f
     }
 
-    fn protected(&self, why: &str, evidence: Vec<Evidence>) -> ProbeOutcome {
+    fn protected(&self, why: &str) -> ProbeOutcome {
         // A public full status leaks version and plugin states: low, not info.
         let severity = if self.status_public {
             Severity::Low
@@ -200,18 +178,12 @@ impl Kibana<'_> {
             Exposure::AuthRequired,
             severity,
             format!("{} demands credentials: {why}", self.flavour.name),
-            evidence,
         );
         ProbeOutcome::Found(Box::new(f))
     }
 
-    fn open(
-        &self,
-        summary: String,
-        evidence: Vec<Evidence>,
-        inventory: Option<Inventory>,
-    ) -> ProbeOutcome {
-        let mut f = self.finding(Exposure::Open, Severity::High, summary, evidence);
+    fn open(&self, summary: String, inventory: Option<Inventory>) -> ProbeOutcome {
+        let mut f = self.finding(Exposure::Open, Severity::High, summary);
         f.inventory = inventory;
         ProbeOutcome::Found(Box::new(f))
     }

@@ -10,11 +10,13 @@ pub mod http;
 pub mod kibana;
 pub mod mongodb;
 pub mod pii;
+pub mod trace;
 
 use crate::finding::Finding;
 use crate::net::Net;
 use crate::net::http::HttpClient;
 use crate::target::{Endpoint, Protocol};
+use trace::Trace;
 
 /// Caps on how much a probe reads and lists, so one endpoint's cost stays bounded.
 #[derive(Debug, Clone, Copy)]
@@ -126,13 +128,30 @@ impl ProbeKind {
             .any(|s| s.probe == self && s.ports.contains(&port))
     }
 
-    /// Runs the probe against `endpoint` over plain text or TLS.
-    pub async fn run(self, cx: &ProbeContext, endpoint: &Endpoint, tls: bool) -> ProbeOutcome {
+    /// Runs the probe against `endpoint` over plain text or TLS, recording each exchange
+    /// in `trace`.
+    pub async fn run(
+        self,
+        cx: &ProbeContext,
+        endpoint: &Endpoint,
+        tls: bool,
+        trace: &mut Trace,
+    ) -> ProbeOutcome {
         match self {
-            ProbeKind::Http => http::probe(cx, endpoint, tls).await,
+            ProbeKind::Http => http::probe(cx, endpoint, tls, trace).await,
             // Boxed: the MongoDB future is several KB, and every concurrency slot would
             // otherwise carry it inline.
-            ProbeKind::MongoDb => Box::pin(mongodb::probe(cx, endpoint, tls)).await,
+            ProbeKind::MongoDb => Box::pin(mongodb::probe(cx, endpoint, tls, trace)).await,
+        }
+    }
+
+    /// The probe and transport as evidence and notes name them: `https`, `mongodb+tls`.
+    pub fn label(self, tls: bool) -> &'static str {
+        match (self, tls) {
+            (ProbeKind::Http, false) => "http",
+            (ProbeKind::Http, true) => "https",
+            (ProbeKind::MongoDb, false) => "mongodb",
+            (ProbeKind::MongoDb, true) => "mongodb+tls",
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct Counts {
     pub open: usize,
     /// Identified services that demand credentials.
     pub auth_required: usize,
+    /// Identified services whose access could not be judged.
+    pub undetermined: usize,
     /// Ports that refused the connection.
     pub closed: usize,
     /// Endpoints that did not answer the connection attempt in time.
@@ -120,6 +122,7 @@ impl Report {
                 match finding.exposure {
                     Exposure::Open => c.open += 1,
                     Exposure::AuthRequired => c.auth_required += 1,
+                    Exposure::Undetermined => c.undetermined += 1,
                 }
                 if finding.exposure == Exposure::Open
                     && let Some(inv) = &finding.inventory

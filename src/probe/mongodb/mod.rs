@@ -27,8 +27,9 @@ use std::time::Duration;
 use bson::{Bson, Document, RawArray, RawBsonRef, RawDocument, doc};
 use tokio::time::Instant;
 
+use super::trace::Trace;
 use super::{ProbeContext, ProbeKind, ProbeOutcome, pii};
-use crate::finding::{DataSet, Evidence, Exposure, Finding, Inventory, PiiHint, Severity};
+use crate::finding::{DataSet, Exposure, Finding, Inventory, PiiHint, Severity};
 use crate::net::{BoxStream, ConnectError};
 use crate::sanitize::clip;
 use crate::target::Endpoint;
@@ -65,7 +66,12 @@ const DETAIL_BUDGET_STEPS: u32 = 4;
 const HANDSHAKE_MAX_MESSAGE: usize = 64 << 10;
 
 /// Probes one endpoint for MongoDB over plain TCP or TLS.
-pub async fn probe(cx: &ProbeContext, endpoint: &Endpoint, tls: bool) -> ProbeOutcome {
+pub async fn probe(
+    cx: &ProbeContext,
+    endpoint: &Endpoint,
+    tls: bool,
+    trace: &mut Trace,
+) -> ProbeOutcome {
     let started = Instant::now();
     let mut probe = Probe {
         cx,
@@ -74,7 +80,7 @@ pub async fn probe(cx: &ProbeContext, endpoint: &Endpoint, tls: bool) -> ProbeOu
         detail_deadline: started + cx.net.timeout * DETAIL_BUDGET_STEPS,
         index_lists_left: MAX_INDEX_LISTS,
         op_msg: true,
-        evidence: Vec::new(),
+        trace,
     };
     let (mut conn, hello) = match probe.handshake().await {
         Ok(found) => found,
@@ -94,7 +100,8 @@ struct Probe<'a> {
     index_lists_left: usize,
     /// Whether the commands after the handshake went as OP_MSG, for the details.
     op_msg: bool,
-    evidence: Vec<Evidence>,
+    /// Where each exchange is recorded as evidence.
+    trace: &'a mut Trace,
 }
 
 /// A connection after the handshake, and how commands go over it.
@@ -346,8 +353,8 @@ struct DbDetail {
 }
 
 impl Probe<'_> {
-    fn record(&mut self, request: impl Into<String>, response: impl Into<String>) {
-        self.evidence.push(Evidence::new(request, response));
+    fn record(&mut self, request: impl AsRef<str>, response: impl AsRef<str>) {
+        self.trace.record(request, response);
     }
 
     fn step(&self) -> Duration {
@@ -925,6 +932,7 @@ impl Probe<'_> {
         details.push(("handshake".into(), hello.via.into()));
         Finding {
             endpoint: self.endpoint.authority(),
+            address: None,
             url: None,
             tls: self.tls,
             service: "mongodb".into(),
@@ -934,7 +942,7 @@ impl Probe<'_> {
             severity,
             summary,
             details,
-            evidence: std::mem::take(&mut self.evidence),
+            evidence: Vec::new(),
             inventory,
         }
     }
