@@ -462,7 +462,7 @@ async fn mongodb_6_0_open_over_op_msg_only() {
         .expect("encode");
     tcp.write_all(&query).await.expect("send");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-    let reply = wire::read_reply(&mut tcp, 9, wire::OP_QUERY, 1 << 20, deadline)
+    let reply = wire::read_reply(&mut tcp, 9, wire::OP_QUERY, 1 << 20, deadline, None)
         .await
         .expect("an OP_REPLY");
     assert_eq!(reply.op_code(), wire::OP_REPLY);

@@ -11,7 +11,13 @@ use reqwest::header::{ACCEPT, HeaderMap};
 use url::Url;
 
 use super::Net;
+use super::budget::{Budget, Reservation};
 use crate::target::Endpoint;
+
+/// Largest body [`HttpReply::json`] parses into a `serde_json::Value`. A value tree costs
+/// up to forty times its text (an 8 MiB body of `{}`s is hundreds of MB), so anything that
+/// may be larger, data listings above all, is parsed with bounded typed parsers instead.
+pub const JSON_VALUE_MAX: usize = 64 << 10;
 
 /// A response read within the size cap.
 #[derive(Debug, Clone)]
@@ -24,6 +30,8 @@ pub struct HttpReply {
     pub body: Vec<u8>,
     /// True when the body was longer than the cap and cut.
     pub truncated: bool,
+    /// The share of the scan's [`Budget`] this body holds while it lives.
+    pub reservation: Reservation,
 }
 
 impl HttpReply {
@@ -55,9 +63,10 @@ impl HttpReply {
         mt == "application/json" || mt.ends_with("+json")
     }
 
-    /// The body parsed as JSON, when it is complete and parses.
+    /// The body parsed as JSON, when it is complete, parses, and is at most
+    /// [`JSON_VALUE_MAX`] bytes; listings use bounded typed parsers instead.
     pub fn json(&self) -> Option<serde_json::Value> {
-        if self.truncated {
+        if self.truncated || self.body.len() > JSON_VALUE_MAX {
             return None;
         }
         serde_json::from_slice(&self.body).ok()
@@ -128,11 +137,13 @@ pub struct HttpClient {
     client: reqwest::Client,
     timeout: Duration,
     max_body: usize,
+    budget: Budget,
 }
 
 impl HttpClient {
-    /// Builds the client on the shared TLS configuration. `max_body` caps every body read.
-    pub fn new(net: &Net, max_body: usize) -> anyhow::Result<HttpClient> {
+    /// Builds the client on the shared TLS configuration. `max_body` caps every body read;
+    /// bodies past [`Budget::FREE`] bytes reserve their cap from `budget` first.
+    pub fn new(net: &Net, max_body: usize, budget: Budget) -> anyhow::Result<HttpClient> {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, "application/json, */*;q=0.5".parse()?);
         let client = reqwest::Client::builder()
@@ -151,6 +162,7 @@ impl HttpClient {
             client,
             timeout: net.timeout,
             max_body,
+            budget,
         })
     }
 
@@ -204,9 +216,16 @@ impl HttpClient {
             let headers = std::mem::take(response.headers_mut());
             let mut body = Vec::new();
             let mut truncated = false;
+            let mut reservation = Reservation::default();
             loop {
                 match response.chunk().await {
                     Ok(Some(chunk)) => {
+                        if reservation.is_empty()
+                            && body.len() + chunk.len() > Budget::FREE
+                            && max_body > Budget::FREE
+                        {
+                            reservation = self.budget.reserve(max_body).await;
+                        }
                         let room = max_body.saturating_sub(body.len());
                         if chunk.len() > room {
                             body.extend_from_slice(&chunk[..room]);
@@ -227,6 +246,7 @@ impl HttpClient {
                 headers,
                 body,
                 truncated,
+                reservation,
             })
         };
         match tokio::time::timeout(self.timeout, exchange).await {

@@ -4,6 +4,7 @@
 //! Probes never open sockets themselves; going through here is what guarantees that every
 //! connect and handshake has a deadline.
 
+pub mod budget;
 pub mod http;
 
 use std::io;

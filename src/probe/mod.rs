@@ -14,6 +14,7 @@ pub mod trace;
 
 use crate::finding::Finding;
 use crate::net::Net;
+use crate::net::budget::Budget;
 use crate::net::http::HttpClient;
 use crate::target::{Endpoint, Protocol};
 use trace::Trace;
@@ -29,6 +30,8 @@ pub struct Limits {
     pub max_items: usize,
     /// Most data sets whose field or collection names are read for PII hints.
     pub max_detailed: usize,
+    /// Most bytes of large replies (past [`Budget::FREE`]) held at once, over the scan.
+    pub max_buffered: usize,
 }
 
 impl Default for Limits {
@@ -38,6 +41,7 @@ impl Default for Limits {
             max_message: 16 << 20,
             max_items: 1000,
             max_detailed: 25,
+            max_buffered: 128 << 20,
         }
     }
 }
@@ -51,6 +55,8 @@ pub struct ProbeContext {
     pub http: HttpClient,
     /// Read and listing caps.
     pub limits: Limits,
+    /// The scan-wide budget for large replies.
+    pub budget: Budget,
 }
 
 impl ProbeContext {
@@ -61,8 +67,14 @@ impl ProbeContext {
         limits: Limits,
     ) -> anyhow::Result<ProbeContext> {
         let net = Net::new(timeout, verify_tls);
-        let http = HttpClient::new(&net, limits.max_body)?;
-        Ok(ProbeContext { net, http, limits })
+        let budget = Budget::new(limits.max_buffered);
+        let http = HttpClient::new(&net, limits.max_body, budget.clone())?;
+        Ok(ProbeContext {
+            net,
+            http,
+            limits,
+            budget,
+        })
     }
 }
 

@@ -30,6 +30,7 @@ use tokio::time::Instant;
 use super::trace::Trace;
 use super::{ProbeContext, ProbeKind, ProbeOutcome, pii};
 use crate::finding::{DataSet, Exposure, Finding, Inventory, PiiHint, Severity};
+use crate::net::budget::Budget;
 use crate::net::{BoxStream, ConnectError};
 use crate::sanitize::clip;
 use crate::target::Endpoint;
@@ -114,16 +115,19 @@ struct Conn {
     /// on a direct connection, so that a secondary answers instead of refusing.
     secondary_ok: bool,
     max_message: usize,
+    /// The scan-wide budget large replies reserve from.
+    budget: Budget,
 }
 
 impl Conn {
-    fn new(stream: BoxStream, op_msg: bool, max_message: usize) -> Conn {
+    fn new(stream: BoxStream, op_msg: bool, max_message: usize, budget: Budget) -> Conn {
         Conn {
             stream,
             next_id: 1,
             op_msg,
             secondary_ok: false,
             max_message,
+            budget,
         }
     }
 
@@ -169,7 +173,15 @@ impl Conn {
             Ok(message) => match wire::send(&mut self.stream, &message, deadline).await {
                 Err(e) => Err(e),
                 Ok(()) => {
-                    wire::read_reply(&mut self.stream, id, op, self.max_message, deadline).await
+                    wire::read_reply(
+                        &mut self.stream,
+                        id,
+                        op,
+                        self.max_message,
+                        deadline,
+                        Some(&self.budget),
+                    )
+                    .await
                 }
             },
         };
@@ -376,7 +388,7 @@ impl Probe<'_> {
         let deadline = Instant::now() + step;
         // Handshake answers are a few hundred bytes; the full cap is for listings.
         let max = HANDSHAKE_MAX_MESSAGE.min(self.cx.limits.max_message);
-        let mut conn = Conn::new(self.connect().await?, true, max);
+        let mut conn = Conn::new(self.connect().await?, true, max, self.cx.budget.clone());
         let (request, result) = conn.command("admin", doc! {"hello": 1}, step / 2).await;
         let first_failure = match result {
             Ok(reply) => {
@@ -429,7 +441,7 @@ impl Probe<'_> {
         drop(conn);
         // Before 3.6 the server does not know OP_MSG: ask again the legacy way, on a fresh
         // connection since the old one may be closed or out of step.
-        let mut conn = Conn::new(self.connect().await?, false, max);
+        let mut conn = Conn::new(self.connect().await?, false, max, self.cx.budget.clone());
         let remaining = deadline
             .saturating_duration_since(Instant::now())
             .max(step / 4);

@@ -15,6 +15,8 @@ use bson::{Document, RawDocument, RawDocumentBuf};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
+use crate::net::budget::{Budget, Reservation};
+
 /// OP_REPLY: the answer to an OP_QUERY.
 pub const OP_REPLY: i32 = 1;
 /// OP_QUERY: legacy query; on `db.$cmd` it runs a command (the only way before 3.6).
@@ -165,6 +167,8 @@ pub struct Reply {
     /// OP_MSG `flagBits`, or OP_REPLY `responseFlags`.
     pub flags: u32,
     document: RawDocumentBuf,
+    /// The share of the scan's budget a large reply holds while it lives.
+    reservation: Reservation,
 }
 
 impl Reply {
@@ -270,6 +274,7 @@ pub fn decode_reply(
         header,
         flags,
         document,
+        reservation: Reservation::default(),
     })
 }
 
@@ -388,13 +393,15 @@ pub async fn send<S: AsyncWrite + Unpin + ?Sized>(
 /// Reads one reply to request `request_id` sent with opcode `request_op`, all of it
 /// before `deadline`. The header is checked
 /// before the body is read, so a claimed length above `max` costs nothing, and the body
-/// buffer grows with the bytes that actually arrive, not with the length claimed.
+/// buffer grows with the bytes that actually arrive, not with the length claimed. A
+/// message longer than [`Budget::FREE`] first reserves its length from `budget`.
 pub async fn read_reply<S: AsyncRead + Unpin + ?Sized>(
     stream: &mut S,
     request_id: i32,
     request_op: i32,
     max: usize,
     deadline: Instant,
+    budget: Option<&Budget>,
 ) -> Result<Reply, WireError> {
     let mut header = [0u8; HEADER_LEN];
     let mut got = 0;
@@ -430,6 +437,15 @@ pub async fn read_reply<S: AsyncRead + Unpin + ?Sized>(
     let length = Header::parse(&header)
         .check(request_id, reply_op(request_op), max)
         .map_err(not_mongo)?;
+    let reservation = match budget {
+        Some(budget) if length > Budget::FREE => {
+            match tokio::time::timeout_at(deadline, budget.reserve(length)).await {
+                Ok(reservation) => reservation,
+                Err(_) => return Err(WireError::Silent),
+            }
+        }
+        _ => Reservation::default(),
+    };
     let mut message = Vec::with_capacity(length.min(HEADER_LEN + CHUNK));
     message.extend_from_slice(&header);
     while message.len() < length {
@@ -451,7 +467,9 @@ pub async fn read_reply<S: AsyncRead + Unpin + ?Sized>(
             "a {length}-byte message stopped after {start} bytes: the connection {stopped}"
         )));
     }
-    decode_reply(&message, request_id, request_op, max).map_err(not_mongo)
+    let mut reply = decode_reply(&message, request_id, request_op, max).map_err(not_mongo)?;
+    reply.reservation = reservation;
+    Ok(reply)
 }
 
 #[cfg(test)]
@@ -646,13 +664,13 @@ mod tests {
         let (mut client, server) = tokio::io::duplex(1 << 16);
         drop(server);
         assert_eq!(
-            read_reply(&mut client, 1, OP_MSG, 1 << 20, soon()).await,
+            read_reply(&mut client, 1, OP_MSG, 1 << 20, soon(), None).await,
             Err(WireError::Closed)
         );
 
         let (mut client, _server) = tokio::io::duplex(1 << 16);
         assert_eq!(
-            read_reply(&mut client, 1, OP_MSG, 1 << 20, soon()).await,
+            read_reply(&mut client, 1, OP_MSG, 1 << 20, soon(), None).await,
             Err(WireError::Silent)
         );
 
@@ -660,7 +678,7 @@ mod tests {
         server.write_all(b"SSH-2.0-Open").await.expect("write");
         drop(server);
         let Err(WireError::NotMongo { reason, head }) =
-            read_reply(&mut client, 1, OP_MSG, 1 << 20, soon()).await
+            read_reply(&mut client, 1, OP_MSG, 1 << 20, soon(), None).await
         else {
             panic!("expected not-mongo");
         };
@@ -672,14 +690,14 @@ mod tests {
         let good = op_msg_reply(5, 1, 0, &kind0(&doc! {"ok": 1.0}));
         let (mut client, mut server) = tokio::io::duplex(1 << 16);
         server.write_all(&good).await.expect("write");
-        let reply = read_reply(&mut client, 1, OP_MSG, 1 << 20, soon())
+        let reply = read_reply(&mut client, 1, OP_MSG, 1 << 20, soon(), None)
             .await
             .expect("reply");
         assert_eq!(reply.document().get_f64("ok").expect("ok"), 1.0);
         // The same bytes over a cap smaller than the message are refused on the header.
         let (mut client, mut server) = tokio::io::duplex(1 << 16);
         server.write_all(&good[..16]).await.expect("write");
-        let error = read_reply(&mut client, 1, OP_MSG, good.len() - 1, soon()).await;
+        let error = read_reply(&mut client, 1, OP_MSG, good.len() - 1, soon(), None).await;
         assert!(
             matches!(error, Err(WireError::NotMongo { ref reason, .. }) if reason.starts_with("message length")),
             "{error:?}"
