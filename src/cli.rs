@@ -16,12 +16,19 @@ Examples:
   ajar scan https://127.0.0.1:9200/es/        an Elasticsearch behind a path prefix, over TLS
   ajar scan mongodb://127.0.0.1:27017         only the MongoDB probe
   ajar scan 127.0.0.0/28 -p 9200,27017-27019  a block on chosen ports
+  ajar scan 127.0.0.0/24 --exclude 127.0.0.1  a block without one host
   ajar scan -i targets.txt --format json -o report.json
-  cat hosts.txt | ajar scan -i - --format jsonl
+  cat hosts.txt | ajar scan --format jsonl    targets from a pipe, results as they are found
+  ajar scan 127.0.0.1:9200 -v                 show every request and what answered
   ajar scan -i targets.txt --fail-on high -q  in CI: exit 1 when anything high or critical is open
 
-Exit codes: 0 scan finished; 1 --fail-on matched a finding; 2 usage or input error;
-130 interrupted (the report still holds what was found).";
+Exit codes:
+  0    the scan finished and nothing reached --fail-on
+  1    --fail-on matched a finding
+  2    usage or input error: nothing was sent
+  3    nothing could be scanned: every target excluded, no name resolved, or every endpoint failed
+  4    the report could not be written (the scan ran; its summary went to stderr)
+  130  interrupted by Ctrl-C (SIGINT); 143 stopped by SIGTERM: the report holds what was found";
 
 /// ajar: find databases and admin panels on your own infrastructure that answer without
 /// credentials, and what they expose.
@@ -38,7 +45,7 @@ pub struct Cli {
 pub enum Command {
     /// Scan targets (default: 127.0.0.1 on every known port).
     #[command(after_help = EXAMPLES)]
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List every probe with its default ports and what decides its verdict.
     Probes,
 }
@@ -58,7 +65,8 @@ pub struct ScanArgs {
     #[arg(short = 'p', long, value_name = "PORTS")]
     pub ports: Option<String>,
 
-    /// Never scan these hosts or CIDR blocks (repeatable).
+    /// Never scan these hosts or CIDR blocks (repeatable); names are resolved and their
+    /// addresses excluded, whatever spelling a target uses.
     #[arg(long, value_name = "HOST|CIDR")]
     pub exclude: Vec<String>,
 
@@ -82,7 +90,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit: Option<u32>,
 
-    /// Deadline for each network step (connect, TLS handshake, one request): 500ms, 3s, 1m.
+    /// Deadline for each network step (connect, TLS handshake, one request): 500ms, 3s, 1m30s.
     #[arg(long, default_value = "3s", value_parser = parse_duration)]
     pub timeout: Duration,
 
@@ -90,14 +98,19 @@ pub struct ScanArgs {
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub probe_timeout: Duration,
 
-    /// Refuse targets that expand to more hosts than this.
-    #[arg(long, default_value_t = 65_536)]
+    /// Refuse targets that expand to more distinct hosts than this (after duplicates and
+    /// exclusions; at most 4294967296).
+    #[arg(long, default_value_t = 65_536, value_parser = clap::value_parser!(u64).range(1..=MAX_HOSTS))]
     pub max_hosts: u64,
 
-    /// Verify TLS certificates against the system roots (off by default: your own
-    /// infrastructure often has self-signed ones).
+    /// Verify TLS certificates against the system roots, SSL_CERT_FILE / SSL_CERT_DIR
+    /// (off by default: your own infrastructure often has self-signed ones).
     #[arg(long)]
     pub verify_tls: bool,
+
+    /// Also trust the CA certificates of this PEM file; implies --verify-tls (repeatable).
+    #[arg(long, value_name = "FILE", env = "AJAR_CA_FILE")]
+    pub ca_file: Vec<PathBuf>,
 
     /// Exit 1 when a finding at or above this severity is found (info, low, medium, high, critical).
     #[arg(long, value_name = "SEVERITY")]
@@ -106,28 +119,35 @@ pub struct ScanArgs {
     /// No progress bar.
     #[arg(short = 'q', long)]
     pub quiet: bool,
+
+    /// Human format: under each result, every request sent and what answered.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+
+    /// Log every exchange, name lookup and the peak memory to stderr (RUST_LOG works too,
+    /// e.g. RUST_LOG=ajar=trace).
+    #[arg(long)]
+    pub debug: bool,
 }
 
-/// Parses `500ms`, `3s`, `2m`, or a bare number of seconds (`1.5`).
+/// The largest `--max-hosts`: every IPv4 address. A scan that large is a configuration
+/// mistake long before it is a memory problem, since expansion is lazy.
+pub const MAX_HOSTS: u64 = 1 << 32;
+
+/// Parses a duration as `humantime` does (`500ms`, `3s`, `1m30s`, `2min`), or a bare
+/// number of seconds (`1.5`); between 1 ms and 1 h.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration; write 500ms, 3s or 1m"))?;
-    let seconds = match unit.trim() {
-        "ms" => value / 1000.0,
-        "" | "s" => value,
-        "m" => value * 60.0,
-        other => return Err(format!("unknown unit {other:?}; use ms, s or m")),
+    let duration = match text.parse::<f64>() {
+        Ok(seconds) if (0.0..=3600.0).contains(&seconds) => Duration::from_secs_f64(seconds),
+        Ok(_) => return Err(format!("{text:?} is out of range (1ms to 1h)")),
+        Err(_) => humantime::parse_duration(text)
+            .map_err(|e| format!("{text:?} is not a duration ({e}); write 500ms, 3s or 1m30s"))?,
     };
-    if !(0.001..=3600.0).contains(&seconds) {
+    if duration < Duration::from_millis(1) || duration > Duration::from_secs(3600) {
         return Err(format!("{text:?} is out of range (1ms to 1h)"));
     }
-    Ok(Duration::from_secs_f64(seconds))
+    Ok(duration)
 }
 
 #[cfg(test)]
@@ -141,8 +161,12 @@ mod tests {
         assert_eq!(parse_duration("3s"), Ok(Duration::from_secs(3)));
         assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("3h").is_err());
+        assert!(parse_duration("NaN").is_err());
+        assert!(parse_duration("-1").is_err());
         assert!(parse_duration("fast").is_err());
     }
 

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, Weak};
@@ -132,9 +133,10 @@ where
                             pacer.tick().await;
                         }
                         stats.started += 1;
+                        let address = targets.address_of(&endpoint.host);
                         let (prober, hosts, tx) = (prober.clone(), hosts.clone(), tx.clone());
                         tasks.spawn(async move {
-                            let result = probe_with_limits(&prober, &hosts, endpoint, config.probe_timeout, permit).await;
+                            let result = probe_with_limits(&prober, &hosts, endpoint, address, config.probe_timeout, permit).await;
                             let _ = tx.send(result).await;
                         });
                     }
@@ -161,14 +163,20 @@ async fn probe_with_limits(
     prober: &Prober,
     hosts: &HostLimiter,
     endpoint: Endpoint,
+    address: Option<IpAddr>,
     budget: Duration,
     _slot: OwnedSemaphorePermit,
 ) -> EndpointResult {
-    let _host_slot = hosts.acquire(&endpoint.host).await;
+    // One host is one address, whatever names it was given under.
+    let host_key = address.map_or_else(|| endpoint.host.clone(), Host::Ip);
+    let _host_slot = hosts.acquire(&host_key).await;
     let start = std::time::Instant::now();
     let deadline = Instant::now() + budget;
     let name = endpoint.authority();
-    let address = endpoint.address_note();
+    let address = match (&endpoint.host, address) {
+        (Host::Name(_), Some(ip)) => Some(SocketAddr::new(ip, endpoint.port).to_string()),
+        _ => None,
+    };
     let detection = CatchPanic(prober(endpoint, deadline));
     let detection = match tokio::time::timeout_at(deadline + DEADLINE_GRACE, detection).await {
         Ok(Ok(detection)) => detection,
@@ -400,7 +408,8 @@ mod tests {
     fn targets(lines: &str) -> TargetSet {
         let mut b = TargetSetBuilder::new(1 << 16);
         b.add_lines("test", lines).expect("targets");
-        b.build(&[9200], &Exclusions::default()).expect("set")
+        b.build(&[9200], &Exclusions::default(), &Default::default())
+            .expect("set")
     }
 
     #[tokio::test]

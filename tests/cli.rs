@@ -10,7 +10,7 @@ use crate::support::http_fake::{Reply, Routes, http_server};
 /// ES 7.2.0 banner, from /work/shared/protocols.md ES-05 (real capture,
 /// gist sanudatta11/30e81f66e2aab57cee2453259a552a81), with the cluster name changed so the
 /// test can tell it came through.
-fn es7_banner() -> String {
+pub(crate) fn es7_banner() -> String {
     include_str!("fixtures/elastic/es-05-7.2.0-root.json").replace(
         "\"cluster_name\" : \"elasticsearch\"",
         "\"cluster_name\" : \"cli-cluster\"",
@@ -18,11 +18,11 @@ fn es7_banner() -> String {
 }
 
 /// `_cat/indices?format=json&bytes=b` shape from protocols.md ES-21 (docs/reference/cat/indices.asciidoc).
-const ES7_INDICES: &str = r#"[{"health":"yellow","status":"open","index":"customers","uuid":"u8FNjxh8Rfy_awN11oDKYQ","pri":"1","rep":"1","docs.count":"1200","docs.deleted":"0","store.size":"90000","pri.store.size":"90000"},{"health":"green","status":"open","index":".kibana_1","uuid":"nYFWZEO7TUiOjLQXBaYJpA","pri":"1","rep":"0","docs.count":"3","docs.deleted":"0","store.size":"214","pri.store.size":"214"}]"#;
+pub(crate) const ES7_INDICES: &str = r#"[{"health":"yellow","status":"open","index":"customers","uuid":"u8FNjxh8Rfy_awN11oDKYQ","pri":"1","rep":"1","docs.count":"1200","docs.deleted":"0","store.size":"90000","pri.store.size":"90000"},{"health":"green","status":"open","index":".kibana_1","uuid":"nYFWZEO7TUiOjLQXBaYJpA","pri":"1","rep":"0","docs.count":"3","docs.deleted":"0","store.size":"214","pri.store.size":"214"}]"#;
 
-const ES7_MAPPING: &str = r#"{"customers":{"mappings":{"properties":{"contact":{"properties":{"email":{"type":"keyword"}}},"signup":{"type":"date"}}}}}"#;
+pub(crate) const ES7_MAPPING: &str = r#"{"customers":{"mappings":{"properties":{"contact":{"properties":{"email":{"type":"keyword"}}},"signup":{"type":"date"}}}}}"#;
 
-async fn open_es() -> crate::support::FakeServer {
+pub(crate) async fn open_es() -> crate::support::FakeServer {
     let routes = Routes::new()
         .at("/", Reply::json(&es7_banner()))
         .at("/_cat/indices", Reply::json(ES7_INDICES))
@@ -217,11 +217,12 @@ async fn human_output_has_table_and_summary_and_output_file() {
     assert!(
         lines[1].contains("2 indices (1 user), 1,203 documents, 90.2 kB; personal data: email")
     );
-    assert_eq!(
-        lines.last().copied(),
-        Some(
-            "1 open (1,203 documents, 90.2 kB), 0 auth-required, 1 endpoint without a known service"
-        )
+    let summary = lines.last().copied().unwrap_or_default();
+    assert!(
+        summary.starts_with(
+            "1 open (1,203 documents, 90.2 kB), 0 auth-required; by severity: 1 critical; 2 endpoints: 1 closed; "
+        ) && summary.ends_with(" s"),
+        "{summary}"
     );
     assert!(
         out.stderr.is_empty(),
@@ -265,7 +266,24 @@ async fn probes_lists_services_and_help_teaches_by_example() {
     let out = ajar(args(&["scan", "--help"]), "").await;
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains("Examples:") && help.contains("--fail-on high"));
-    assert!(help.contains("Exit codes: 0 scan finished; 1 --fail-on matched"));
+    for line in [
+        "0    the scan finished and nothing reached --fail-on",
+        "1    --fail-on matched a finding",
+        "2    usage or input error: nothing was sent",
+        "3    nothing could be scanned",
+        "4    the report could not be written",
+        "130  interrupted by Ctrl-C (SIGINT); 143 stopped by SIGTERM",
+    ] {
+        assert!(help.contains(line), "--help lacks {line:?}: {help}");
+    }
+    assert!(
+        help.contains("--ca-file <FILE>") && help.contains("[env: AJAR_CA_FILE"),
+        "{help}"
+    );
+    assert!(
+        help.contains("-v, --verbose") && help.contains("--debug"),
+        "{help}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -330,14 +348,28 @@ async fn verify_tls_refuses_a_self_signed_certificate() {
     );
     assert_eq!(report["results"][0]["tls"], true);
 
+    // Under --verify-tls the certificate failure is an error of the endpoint, not an
+    // unknown service, and a run that could scan nothing is not a clean result (exit 3).
     let out = ajar(args(&["scan", &target, "-f", "json", "--verify-tls"]), "").await;
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(report["results"], Value::Array(vec![]));
-    assert_eq!(report["endpoints"]["unidentified"], 1);
-    let note = report["unidentified"][0]["note"].as_str().expect("note");
+    assert_eq!(report["endpoints"]["unidentified"], 0);
+    assert_eq!(report["endpoints"]["failed"], 1);
+    let note = report["errors"][0]["note"].as_str().expect("note");
     assert!(
-        note.contains("https:") && note.to_lowercase().contains("certificate"),
+        note.starts_with("TLS certificate not trusted (--verify-tls): "),
         "{note}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("nothing could be scanned (1 endpoint failed)"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

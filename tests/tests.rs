@@ -6,11 +6,19 @@
 //! - [`kibana`]: Kibana 4.x-8.x status and saved-object checks.
 //! - [`http_traps`]: the traps of protocols.md section 7 and hostile servers.
 //! - [`mongodb`]: the MongoDB wire-protocol probe.
+//! - [`engine`]: detection across probes when servers misbehave.
+//! - [`gate`]: exit codes, signals, piped targets, certificate verification.
+//! - [`scope`]: one server one result, exclusions, `--max-hosts`, bounded input.
+//! - [`evidence`]: evidence in every result, `-v`, `--debug`, summaries, escaping.
 
 mod support;
 
 mod cli;
 mod elastic;
+mod engine;
+mod evidence;
+mod gate;
 mod http_traps;
 mod kibana;
 mod mongodb;
+mod scope;

@@ -110,6 +110,8 @@ pub enum HttpError {
     NotHttp(String),
     /// The TLS handshake failed.
     Tls(String),
+    /// The server speaks TLS but its certificate failed `--verify-tls`.
+    Certificate(String),
     /// The host name did not resolve.
     Resolve(String),
     /// Anything else.
@@ -125,6 +127,9 @@ impl std::fmt::Display for HttpError {
             HttpError::EmptyReply => f.write_str("connection closed without a response"),
             HttpError::NotHttp(e) => write!(f, "not an HTTP response: {e}"),
             HttpError::Tls(e) => write!(f, "TLS handshake failed: {e}"),
+            HttpError::Certificate(e) => {
+                write!(f, "TLS certificate not trusted (--verify-tls): {e}")
+            }
             HttpError::Resolve(e) => write!(f, "cannot resolve: {e}"),
             HttpError::Other(e) => f.write_str(e),
         }
@@ -146,7 +151,13 @@ impl HttpClient {
     pub fn new(net: &Net, max_body: usize, budget: Budget) -> anyhow::Result<HttpClient> {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, "application/json, */*;q=0.5".parse()?);
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        // Names were resolved once before the scan: the client connects where the other
+        // probes do, and sends no lookup of its own.
+        for (name, ip) in net.names().iter() {
+            builder = builder.resolve(name, std::net::SocketAddr::new(*ip, 0));
+        }
+        let client = builder
             .use_preconfigured_tls(net.tls_config().clone())
             .user_agent(concat!("ajar/", env!("CARGO_PKG_VERSION")))
             .default_headers(headers)
@@ -261,6 +272,7 @@ fn classify(error: &reqwest::Error) -> HttpError {
     let mut io_kind = None;
     let mut hyper_kind = None;
     let mut tls = None;
+    let mut certificate = false;
     visit_causes(error, &mut |err| {
         if let Some(io) = err.downcast_ref::<std::io::Error>()
             && io.kind() != std::io::ErrorKind::Other
@@ -276,6 +288,7 @@ fn classify(error: &reqwest::Error) -> HttpError {
         }
         if let Some(e) = err.downcast_ref::<rustls::Error>() {
             tls.get_or_insert(e.to_string());
+            certificate |= super::is_certificate_error(err);
         }
     });
     use std::io::ErrorKind as K;
@@ -293,7 +306,11 @@ fn classify(error: &reqwest::Error) -> HttpError {
         return HttpError::ConnectTimeout;
     }
     if let Some(tls) = tls {
-        return HttpError::Tls(tls);
+        return if certificate {
+            HttpError::Certificate(tls)
+        } else {
+            HttpError::Tls(tls)
+        };
     }
     if hyper_kind == Some("parse") {
         return HttpError::NotHttp(chain(error));

@@ -238,6 +238,9 @@ fn transport_outcome(error: HttpError, tls: bool) -> ProbeOutcome {
         HttpError::ConnectTimeout => ProbeOutcome::Unreachable,
         HttpError::Timeout => ProbeOutcome::Silent,
         HttpError::Resolve(e) => ProbeOutcome::Failed(format!("cannot resolve: {e}")),
+        // The server speaks TLS; its certificate is what failed: the endpoint could not
+        // be probed as asked, which is an error, not an unknown service.
+        error @ HttpError::Certificate(_) => ProbeOutcome::Failed(error.to_string()),
         HttpError::EmptyReply | HttpError::NotHttp(_) if !tls => {
             ProbeOutcome::WantsTls(error.to_string())
         }

@@ -13,9 +13,9 @@ pub mod pii;
 pub mod trace;
 
 use crate::finding::Finding;
-use crate::net::Net;
 use crate::net::budget::Budget;
 use crate::net::http::HttpClient;
+use crate::net::{Names, Net, TlsPolicy};
 use crate::target::{Endpoint, Protocol};
 use trace::Trace;
 
@@ -60,13 +60,31 @@ pub struct ProbeContext {
 }
 
 impl ProbeContext {
-    /// Builds the shared context from the step timeout, TLS policy and caps.
+    /// A context with the step timeout and caps, accepting any certificate or verifying
+    /// against the system's roots, resolving names as it goes (tests and tools; a scan
+    /// uses [`ProbeContext::for_scan`]).
     pub fn new(
         timeout: std::time::Duration,
         verify_tls: bool,
         limits: Limits,
     ) -> anyhow::Result<ProbeContext> {
-        let net = Net::new(timeout, verify_tls);
+        let policy = if verify_tls {
+            TlsPolicy::verify(&[])?
+        } else {
+            TlsPolicy::AcceptAny
+        };
+        ProbeContext::for_scan(timeout, &policy, limits, Names::default())
+    }
+
+    /// The context of a scan: its step timeout, certificate policy, caps, and the address
+    /// each host name of the scan was resolved to.
+    pub fn for_scan(
+        timeout: std::time::Duration,
+        policy: &TlsPolicy,
+        limits: Limits,
+        names: Names,
+    ) -> anyhow::Result<ProbeContext> {
+        let net = Net::new(timeout, policy, names);
         let budget = Budget::new(limits.max_buffered);
         let http = HttpClient::new(&net, limits.max_body, budget.clone())?;
         Ok(ProbeContext {

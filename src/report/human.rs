@@ -1,16 +1,17 @@
-//! `--format human`: a compact table of identified services, most severe first, then one
-//! summary line such as
-//! `2 open (318,000,000 documents, 408 GB), 1 auth-required, 14 endpoints without a known service`.
-//! Every server-supplied string is escaped before it reaches the terminal.
+//! `--format human`: a compact table of identified services, most severe first, the
+//! endpoints that are unknown, silent or failed, then one summary line such as
+//! `2 open (318,000,000 documents, 408 GB), 1 auth-required; by severity: 2 critical, 1 info;
+//! 14 endpoints: 10 closed, 1 silent; 2.4 s`. With `-v`, every request sent and what
+//! answered follows each entry. Every server-supplied string is escaped first.
 
 use std::io::{self, Write};
 
-use super::Report;
-use crate::finding::{Exposure, Finding};
+use super::{Note, Report, plural};
+use crate::finding::{Evidence, Exposure, Finding};
 use crate::sanitize::clip;
 
-/// Writes the table (if anything was identified), unknown endpoints, and the summary line.
-pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+/// Writes the table (if anything was identified), the other endpoints, and the summary.
+pub fn write(out: &mut dyn Write, report: &Report, verbose: bool) -> io::Result<()> {
     let findings = report.sorted_findings();
     if !findings.is_empty() {
         let rows: Vec<[String; 6]> = findings.iter().map(|f| row(f)).collect();
@@ -24,23 +25,72 @@ pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
                 *w = (*w).max(cell.chars().count());
             }
         }
-        for r in std::iter::once(&header).chain(rows.iter()) {
+        let line = |r: &[String; 6]| {
             let mut line = String::new();
             for (w, cell) in widths.iter().zip(r.iter()) {
                 line.push_str(&format!("{cell:<w$}  ", w = *w));
             }
             line.push_str(&r[5]);
-            writeln!(out, "{}", line.trim_end())?;
+            line.trim_end().to_string()
+        };
+        writeln!(out, "{}", line(&header))?;
+        for (r, finding) in rows.iter().zip(&findings) {
+            writeln!(out, "{}", line(r))?;
+            if verbose {
+                if let Some(address) = &finding.address {
+                    writeln!(out, "    address {address}")?;
+                }
+                write_evidence(out, &finding.evidence)?;
+            }
         }
         writeln!(out)?;
     }
-    for note in &report.unidentified {
-        writeln!(out, "unknown  {}  {}", note.endpoint, clip(&note.note, 160))?;
-    }
-    for note in &report.errors {
-        writeln!(out, "error    {}  {}", note.endpoint, clip(&note.note, 160))?;
+    let lists = [
+        ("unknown", &report.unidentified),
+        ("silent ", &report.silent),
+        ("error  ", &report.errors),
+    ];
+    for (label, notes) in lists {
+        for note in Report::sorted_notes(notes) {
+            write_note(out, label, note, verbose)?;
+        }
     }
     writeln!(out, "{}", summary_line(report))
+}
+
+fn write_note(out: &mut dyn Write, label: &str, note: &Note, verbose: bool) -> io::Result<()> {
+    let address = note
+        .address
+        .as_deref()
+        .map(|a| format!(" ({a})"))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "{label}  {}{address}  {}",
+        clip(&note.endpoint, 80),
+        clip(&note.note, 160)
+    )?;
+    if verbose {
+        write_evidence(out, &note.evidence)?;
+    }
+    Ok(())
+}
+
+fn write_evidence(out: &mut dyn Write, evidence: &[Evidence]) -> io::Result<()> {
+    for e in evidence {
+        let probe = if e.probe.is_empty() {
+            String::new()
+        } else {
+            format!("[{}] ", clip(&e.probe, 20))
+        };
+        writeln!(
+            out,
+            "    {probe}{} -> {}",
+            clip(&e.request, 200),
+            clip(&e.response, 300)
+        )?;
+    }
+    Ok(())
 }
 
 fn row(f: &Finding) -> [String; 6] {
@@ -49,9 +99,9 @@ fn row(f: &Finding) -> [String; 6] {
         None => f.service.clone(),
     };
     let endpoint = if f.tls {
-        format!("{} tls", f.endpoint)
+        format!("{} tls", clip(&f.endpoint, 80))
     } else {
-        f.endpoint.clone()
+        clip(&f.endpoint, 80)
     };
     [
         f.severity.to_string(),
@@ -77,11 +127,15 @@ fn what(f: &Finding) -> String {
     let mut parts = vec![format!(
         "{} {} ({} user)",
         group(inv.total_items),
-        plural(&inv.unit),
+        unit(&inv.unit, inv.total_items),
         group(inv.user_items)
     )];
     if let Some(docs) = inv.total_documents {
-        parts.push(format!("{} documents", group(docs)));
+        parts.push(format!(
+            "{} {}",
+            group(docs),
+            plural(docs, "document", "documents")
+        ));
     }
     if let Some(size) = inv.total_size_bytes {
         parts.push(bytes(size));
@@ -111,10 +165,12 @@ fn what(f: &Finding) -> String {
     text
 }
 
-fn plural(unit: &str) -> String {
-    match unit {
-        "index" => "indices".into(),
-        other => format!("{other}s"),
+/// An inventory unit, singular or plural by count: `1 index`, `2 indices`.
+pub fn unit(unit: &str, count: u64) -> String {
+    match (unit, count) {
+        (u, 1) => u.to_string(),
+        ("index", _) => "indices".into(),
+        (other, _) => format!("{other}s"),
     }
 }
 
@@ -125,21 +181,53 @@ pub fn summary_line(report: &Report) -> String {
     let mut open = format!("{} open", c.open);
     if c.open > 0 && (exposed.documents > 0 || exposed.size_bytes > 0) {
         open.push_str(&format!(
-            " ({} documents, {})",
+            " ({} {}, {})",
             group(exposed.documents),
+            plural(exposed.documents, "document", "documents"),
             bytes(exposed.size_bytes)
         ));
     }
-    let without = report.without_service();
-    let mut line = format!(
-        "{open}, {} auth-required, {without} {} without a known service",
-        c.auth_required,
-        if without == 1 {
-            "endpoint"
-        } else {
-            "endpoints"
-        }
-    );
+    let mut line = format!("{open}, {} auth-required", c.auth_required);
+    if c.undetermined > 0 {
+        line.push_str(&format!(", {} undetermined", c.undetermined));
+    }
+    let severities: Vec<String> = report
+        .by_severity()
+        .pairs()
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
+    if !severities.is_empty() {
+        line.push_str(&format!("; by severity: {}", severities.join(", ")));
+    }
+    let others: Vec<String> = [
+        (c.closed, "closed"),
+        (c.unreachable, "unreachable"),
+        (c.silent, "silent"),
+        (c.unidentified, "unknown"),
+        (c.failed, "failed"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    line.push_str(&format!(
+        "; {} {}",
+        group(c.total as u64),
+        plural(c.total as u64, "endpoint", "endpoints")
+    ));
+    if !others.is_empty() {
+        line.push_str(&format!(": {}", others.join(", ")));
+    }
+    if c.unresolved > 0 {
+        line.push_str(&format!(
+            "; {} {} not resolved",
+            c.unresolved,
+            plural(c.unresolved as u64, "name", "names")
+        ));
+    }
+    line.push_str(&format!("; {}", seconds(report.duration())));
     if report.interrupted {
         line.push_str(&format!(
             " (interrupted after {} of {} endpoints)",
@@ -147,6 +235,22 @@ pub fn summary_line(report: &Report) -> String {
         ));
     }
     line
+}
+
+/// `2.4 s`, `0.05 s`, `3 min 12 s`.
+fn seconds(duration: std::time::Duration) -> String {
+    let secs = duration.as_secs_f64();
+    if secs < 0.1 {
+        format!("{secs:.2} s")
+    } else if secs < 60.0 {
+        format!("{secs:.1} s")
+    } else {
+        format!(
+            "{} min {} s",
+            duration.as_secs() / 60,
+            duration.as_secs() % 60
+        )
+    }
 }
 
 /// `318000000` → `318,000,000`.
@@ -164,7 +268,7 @@ pub fn group(n: u64) -> String {
 
 /// Decimal units, as disk vendors and the issue tracker count: `408 GB`.
 pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
+    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
     let mut value = n as f64;
     let mut unit = 0;
     while value >= 1000.0 && unit < UNITS.len() - 1 {
@@ -181,6 +285,8 @@ pub fn bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::{EndpointResult, Outcome};
+    use std::time::Duration;
 
     #[test]
     fn formats_numbers() {
@@ -190,5 +296,70 @@ mod tests {
         assert_eq!(bytes(512), "512 B");
         assert_eq!(bytes(408_000_000_000), "408 GB");
         assert_eq!(bytes(90_214), "90.2 kB");
+        assert_eq!(bytes(u64::MAX), "18.4 EB");
+        assert_eq!(unit("index", 1), "index");
+        assert_eq!(unit("index", 2), "indices");
+        assert_eq!(unit("database", 0), "databases");
+    }
+
+    fn result(endpoint: &str, outcome: Outcome) -> EndpointResult {
+        EndpointResult {
+            endpoint: endpoint.into(),
+            address: None,
+            outcome,
+            evidence: vec![Evidence::new(
+                "GET /",
+                "no complete response before the timeout",
+            )],
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn lists_silent_apart_sorted_and_summarises_by_kind() {
+        let mut report = Report::new(4, 5);
+        for r in [
+            result("127.0.0.10:9300", Outcome::Silent),
+            result("127.0.0.2:9300", Outcome::Silent),
+            result(
+                "127.0.0.3:80",
+                Outcome::Unidentified("http: HTTP 200, text/html".into()),
+            ),
+            result("127.0.0.4:1", Outcome::Closed),
+            result(
+                "127.0.0.5:443",
+                Outcome::Failed("https: TLS certificate not trusted".into()),
+            ),
+        ] {
+            if let Some(super::super::Recorded::Note(kind, note)) = report.record(r) {
+                report.keep_note(kind, note);
+            }
+        }
+        report.finish(false);
+        let mut out = Vec::new();
+        write(&mut out, &report, true).expect("write");
+        let text = String::from_utf8(out).expect("utf-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "unknown  127.0.0.3:80  http: HTTP 200, text/html");
+        assert_eq!(
+            lines[1],
+            "    GET / -> no complete response before the timeout"
+        );
+        assert_eq!(
+            lines[2],
+            "silent   127.0.0.2:9300  accepted the connection but sent nothing before the timeout"
+        );
+        assert!(lines[4].starts_with("silent   127.0.0.10:9300"), "{text}");
+        assert!(
+            lines[6].starts_with("error    127.0.0.5:443  https: TLS"),
+            "{text}"
+        );
+        let summary = lines.last().expect("summary");
+        assert!(
+            summary.starts_with(
+                "0 open, 0 auth-required; 5 endpoints: 1 closed, 2 silent, 1 unknown, 1 failed; "
+            ),
+            "{summary}"
+        );
     }
 }

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Counts, Exposed, Note, Report};
+use super::{BySeverity, Counts, Exposed, Note, Report};
 use crate::finding::Finding;
 use crate::time::rfc3339;
 
@@ -20,20 +20,24 @@ pub struct JsonReport<'a> {
     pub finished_at: String,
     /// Wall time of the scan in milliseconds.
     pub duration_ms: u128,
-    /// True when Ctrl-C cut the scan short; the results are what was found until then.
+    /// True when a signal cut the scan short; the results are what was found until then.
     pub interrupted: bool,
     /// Target lines and arguments given.
     pub targets: usize,
     /// Endpoint counts by outcome.
     pub endpoints: Counts,
+    /// Findings by severity.
+    pub severities: BySeverity,
     /// Documents and bytes readable without credentials.
     pub exposed: Exposed,
     /// One entry per endpoint where a known service answered, most severe first.
     pub results: Vec<&'a Finding>,
     /// Endpoints that answered with a protocol ajar does not know.
-    pub unidentified: &'a [Note],
-    /// Endpoints that were silent or could not be probed.
-    pub errors: &'a [Note],
+    pub unidentified: Vec<&'a Note>,
+    /// Endpoints that accepted the connection and said nothing.
+    pub silent: Vec<&'a Note>,
+    /// Endpoints that could not be probed, and names that did not resolve.
+    pub errors: Vec<&'a Note>,
 }
 
 /// The tool that wrote the report.
@@ -63,23 +67,22 @@ impl<'a> JsonReport<'a> {
             tool: Tool::current(),
             started_at: rfc3339(report.started),
             finished_at: rfc3339(finished),
-            duration_ms: finished
-                .duration_since(report.started)
-                .unwrap_or_default()
-                .as_millis(),
+            duration_ms: report.duration().as_millis(),
             interrupted: report.interrupted,
             targets: report.targets,
             endpoints: report.counts,
+            severities: report.by_severity(),
             exposed: report.exposed(),
             results: report.sorted_findings(),
-            unidentified: &report.unidentified,
-            errors: &report.errors,
+            unidentified: Report::sorted_notes(&report.unidentified),
+            silent: Report::sorted_notes(&report.silent),
+            errors: Report::sorted_notes(&report.errors),
         }
     }
 }
 
 /// Writes the report as one pretty-printed JSON object and a newline.
 pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &JsonReport::from_report(report))?;
+    crate::sanitize::to_json_pretty(&mut *out, &JsonReport::from_report(report))?;
     out.write_all(b"\n")
 }

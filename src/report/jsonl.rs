@@ -1,14 +1,15 @@
-//! `--format jsonl`: one JSON object per line, tagged by `"type"`. Each finding is written
-//! (and flushed) the moment it is known, as `{"type":"result", ...finding}`; the last line
-//! is `{"type":"summary", ...}` with the fields of the JSON report minus `results`.
+//! `--format jsonl`: one JSON object per line, tagged by `"type"`, each written (and
+//! flushed) the moment it is known: `{"type":"result", ...finding}`, and for endpoints
+//! that are not findings `{"type":"unidentified"|"silent"|"error", endpoint, note,
+//! evidence}`. The last line is `{"type":"summary", ...}` with the fields of the JSON
+//! report minus the lists, so a long scan keeps nothing per endpoint in memory.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::Report;
-use super::json::JsonReport;
-use crate::finding::Finding;
+use super::json::{JsonReport, Tool};
+use super::{BySeverity, Counts, Exposed, Recorded, Report};
 
 #[derive(Serialize)]
 struct Tagged<'a, T: Serialize> {
@@ -18,33 +19,47 @@ struct Tagged<'a, T: Serialize> {
     body: &'a T,
 }
 
-/// Writes one finding as a `result` line and flushes it.
-pub fn write_finding(out: &mut dyn Write, finding: &Finding) -> io::Result<()> {
-    serde_json::to_writer(
-        &mut *out,
-        &Tagged {
-            kind: "result",
-            body: finding,
-        },
-    )?;
+/// The closing line: the JSON report's metadata and counts.
+#[derive(Serialize)]
+struct Summary {
+    tool: Tool,
+    started_at: String,
+    finished_at: String,
+    duration_ms: u128,
+    interrupted: bool,
+    targets: usize,
+    endpoints: Counts,
+    severities: BySeverity,
+    exposed: Exposed,
+}
+
+fn line<T: Serialize>(out: &mut dyn Write, kind: &'static str, body: &T) -> io::Result<()> {
+    crate::sanitize::to_json_line(&mut *out, &Tagged { kind, body })?;
     out.write_all(b"\n")?;
     out.flush()
 }
 
+/// Writes one finding or note as its line and flushes it.
+pub fn write_result(out: &mut dyn Write, recorded: &Recorded) -> io::Result<()> {
+    match recorded {
+        Recorded::Finding(finding) => line(out, "result", finding.as_ref()),
+        Recorded::Note(kind, note) => line(out, kind.as_str(), note),
+    }
+}
+
 /// Writes the closing `summary` line.
 pub fn write_summary(out: &mut dyn Write, report: &Report) -> io::Result<()> {
-    let mut summary = JsonReport::from_report(report);
-    summary.results.clear();
-    let mut value = serde_json::to_value(&summary)?;
-    if let Some(map) = value.as_object_mut() {
-        map.remove("results");
-    }
-    serde_json::to_writer(
-        &mut *out,
-        &Tagged {
-            kind: "summary",
-            body: &value,
-        },
-    )?;
-    out.write_all(b"\n")
+    let full = JsonReport::from_report(report);
+    let summary = Summary {
+        tool: full.tool,
+        started_at: full.started_at,
+        finished_at: full.finished_at,
+        duration_ms: full.duration_ms,
+        interrupted: full.interrupted,
+        targets: full.targets,
+        endpoints: full.endpoints,
+        severities: full.severities,
+        exposed: full.exposed,
+    };
+    line(out, "summary", &summary)
 }

@@ -8,12 +8,15 @@ pub mod human;
 pub mod json;
 pub mod jsonl;
 
+use std::cmp::Ordering;
 use std::io::{self, Write};
+use std::net::SocketAddr;
 use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::finding::{EndpointResult, Exposure, Finding, Outcome, Severity};
+use crate::finding::{EndpointResult, Evidence, Exposure, Finding, Outcome, Severity};
+use crate::target::Unresolved;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -51,15 +54,94 @@ pub struct Counts {
     pub unidentified: usize,
     /// Endpoints that could not be probed.
     pub failed: usize,
+    /// Host names that did not resolve (their endpoints are not in `total`).
+    pub unresolved: usize,
 }
 
-/// An endpoint and a note about it (what it spoke, or what went wrong).
+/// Findings by severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct BySeverity {
+    /// Critical findings.
+    pub critical: usize,
+    /// High findings.
+    pub high: usize,
+    /// Medium findings.
+    pub medium: usize,
+    /// Low findings.
+    pub low: usize,
+    /// Informational findings.
+    pub info: usize,
+}
+
+impl BySeverity {
+    fn add(&mut self, severity: Severity) {
+        let slot = match severity {
+            Severity::Critical => &mut self.critical,
+            Severity::High => &mut self.high,
+            Severity::Medium => &mut self.medium,
+            Severity::Low => &mut self.low,
+            Severity::Info => &mut self.info,
+        };
+        *slot += 1;
+    }
+
+    /// `(severity, count)` pairs, most severe first.
+    pub fn pairs(&self) -> [(Severity, usize); 5] {
+        [
+            (Severity::Critical, self.critical),
+            (Severity::High, self.high),
+            (Severity::Medium, self.medium),
+            (Severity::Low, self.low),
+            (Severity::Info, self.info),
+        ]
+    }
+}
+
+/// An endpoint that is not a finding, with what it spoke or what went wrong, and the
+/// exchanges that showed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Note {
-    /// `host:port`.
+    /// `host:port` (or the name, for one that did not resolve).
     pub endpoint: String,
+    /// The address connected to, when the endpoint was given by name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
     /// What happened.
     pub note: String,
+    /// Every request sent and the facts of its answer.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<Evidence>,
+}
+
+/// Which list a [`Note`] belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteKind {
+    /// Answered with something ajar does not know.
+    Unidentified,
+    /// Accepted the connection, then said nothing.
+    Silent,
+    /// Could not be probed.
+    Error,
+}
+
+impl NoteKind {
+    /// The JSONL `type` and the human line's label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoteKind::Unidentified => "unidentified",
+            NoteKind::Silent => "silent",
+            NoteKind::Error => "error",
+        }
+    }
+}
+
+/// What [`Report::record`] hands back for the reporter to stream.
+#[derive(Debug)]
+pub enum Recorded {
+    /// A finding.
+    Finding(Box<Finding>),
+    /// An endpoint worth a line that is not a finding.
+    Note(NoteKind, Note),
 }
 
 /// Everything known about a scan so far; formats render it.
@@ -77,12 +159,15 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Endpoints that answered with an unknown protocol.
     pub unidentified: Vec<Note>,
-    /// Endpoints that were silent or could not be probed.
+    /// Endpoints that accepted the connection and said nothing.
+    pub silent: Vec<Note>,
+    /// Endpoints that could not be probed, and names that did not resolve.
     pub errors: Vec<Note>,
     /// True when the scan was interrupted.
     pub interrupted: bool,
     exposed: Exposed,
     worst: Option<Severity>,
+    by_severity: BySeverity,
 }
 
 impl Report {
@@ -98,23 +183,44 @@ impl Report {
             },
             findings: Vec::new(),
             unidentified: Vec::new(),
+            silent: Vec::new(),
             errors: Vec::new(),
             interrupted: false,
             exposed: Exposed::default(),
             worst: None,
+            by_severity: BySeverity::default(),
         }
     }
 
-    /// Folds one endpoint result in; returns the finding when it was one.
+    /// Records the names that did not resolve, one error each.
+    pub fn note_unresolved(&mut self, names: &[Unresolved]) {
+        self.counts.unresolved += names.len();
+        for name in names {
+            self.errors.push(Note {
+                endpoint: name.name.to_string(),
+                address: None,
+                note: format!(
+                    "cannot resolve: {}",
+                    crate::sanitize::clip(&name.reason, 200)
+                ),
+                evidence: Vec::new(),
+            });
+        }
+    }
+
+    /// Folds one endpoint result in; returns the finding or note it makes, if any.
     ///
-    /// The finding is handed back rather than stored: streaming formats write it and drop
-    /// it, so a long scan's memory stays flat; the others pass it to [`Report::keep`].
-    pub fn record(&mut self, result: EndpointResult) -> Option<Box<Finding>> {
+    /// Findings are handed back rather than stored: streaming formats write them and drop
+    /// them, so a long scan's memory stays flat; the others pass them to [`Report::keep`]
+    /// (notes: [`Report::keep_note`]).
+    pub fn record(&mut self, result: EndpointResult) -> Option<Recorded> {
         let c = &mut self.counts;
         c.scanned += 1;
         let note = |note: String| Note {
             endpoint: result.endpoint.clone(),
+            address: result.address.clone(),
             note,
+            evidence: result.evidence.clone(),
         };
         match result.outcome {
             Outcome::Found(finding) => {
@@ -127,30 +233,39 @@ impl Report {
                 if finding.exposure == Exposure::Open
                     && let Some(inv) = &finding.inventory
                 {
-                    self.exposed.documents += inv.total_documents.unwrap_or(0);
-                    self.exposed.size_bytes += inv.total_size_bytes.unwrap_or(0);
+                    self.exposed.add(
+                        inv.total_documents.unwrap_or(0),
+                        inv.total_size_bytes.unwrap_or(0),
+                    );
                 }
                 self.worst = self.worst.max(Some(finding.severity));
-                return Some(finding);
+                self.by_severity.add(finding.severity);
+                Some(Recorded::Finding(finding))
             }
-            Outcome::Closed => c.closed += 1,
-            Outcome::Unreachable => c.unreachable += 1,
+            Outcome::Closed => {
+                c.closed += 1;
+                None
+            }
+            Outcome::Unreachable => {
+                c.unreachable += 1;
+                None
+            }
             Outcome::Silent => {
                 c.silent += 1;
-                self.errors.push(note(
-                    "accepted the connection but sent nothing before the timeout".into(),
-                ));
+                Some(Recorded::Note(
+                    NoteKind::Silent,
+                    note("accepted the connection but sent nothing before the timeout".into()),
+                ))
             }
-            Outcome::Unidentified(text) => {
+            Outcome::Unidentified(ref text) => {
                 c.unidentified += 1;
-                self.unidentified.push(note(text));
+                Some(Recorded::Note(NoteKind::Unidentified, note(text.clone())))
             }
-            Outcome::Failed(text) => {
+            Outcome::Failed(ref text) => {
                 c.failed += 1;
-                self.errors.push(note(text));
+                Some(Recorded::Note(NoteKind::Error, note(text.clone())))
             }
         }
-        None
     }
 
     /// Marks the scan finished (or interrupted).
@@ -159,15 +274,31 @@ impl Report {
         self.interrupted = interrupted;
     }
 
-    /// Findings sorted for output: most severe first, then by endpoint.
+    /// Wall time of the scan so far (or in all, once finished).
+    pub fn duration(&self) -> std::time::Duration {
+        self.finished
+            .unwrap_or_else(SystemTime::now)
+            .duration_since(self.started)
+            .unwrap_or_default()
+    }
+
+    /// Findings sorted for output: most severe first, then by address (numerically),
+    /// then by service.
     pub fn sorted_findings(&self) -> Vec<&Finding> {
         let mut sorted: Vec<&Finding> = self.findings.iter().collect();
         sorted.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
-                .then_with(|| a.endpoint.cmp(&b.endpoint))
+                .then_with(|| endpoint_order(&a.endpoint, &b.endpoint))
                 .then_with(|| a.service.cmp(&b.service))
         });
+        sorted
+    }
+
+    /// Notes sorted by address, numerically.
+    pub fn sorted_notes(notes: &[Note]) -> Vec<&Note> {
+        let mut sorted: Vec<&Note> = notes.iter().collect();
+        sorted.sort_by(|a, b| endpoint_order(&a.endpoint, &b.endpoint));
         sorted
     }
 
@@ -176,9 +307,23 @@ impl Report {
         self.findings.push(finding);
     }
 
+    /// Stores a note for formats that render everything at the end.
+    pub fn keep_note(&mut self, kind: NoteKind, note: Note) {
+        match kind {
+            NoteKind::Unidentified => self.unidentified.push(note),
+            NoteKind::Silent => self.silent.push(note),
+            NoteKind::Error => self.errors.push(note),
+        }
+    }
+
     /// Documents and bytes exposed by open findings.
     pub fn exposed(&self) -> Exposed {
         self.exposed
+    }
+
+    /// Findings by severity.
+    pub fn by_severity(&self) -> BySeverity {
+        self.by_severity
     }
 
     /// The most severe finding, if any.
@@ -191,6 +336,55 @@ impl Report {
         let c = &self.counts;
         c.closed + c.unreachable + c.silent + c.unidentified + c.failed
     }
+
+    /// True when the run scanned nothing: no endpoint gave any answer, not even a refused
+    /// connection, because every target was excluded, no name resolved, or every
+    /// endpoint failed. Not a clean result.
+    pub fn nothing_scanned(&self) -> bool {
+        let c = &self.counts;
+        let answered = c.identified + c.closed + c.unreachable + c.silent + c.unidentified;
+        !self.interrupted && answered == 0
+    }
+
+    /// Why [`Report::nothing_scanned`] holds, in words.
+    pub fn why_nothing_scanned(&self) -> String {
+        let c = &self.counts;
+        let mut why = Vec::new();
+        if c.total == 0 && c.unresolved == 0 {
+            why.push("no endpoint was left to scan".to_string());
+        }
+        if c.unresolved > 0 {
+            why.push(format!(
+                "{} {} did not resolve",
+                c.unresolved,
+                plural(c.unresolved as u64, "name", "names")
+            ));
+        }
+        if c.failed > 0 {
+            why.push(format!(
+                "{} {} failed",
+                c.failed,
+                plural(c.failed as u64, "endpoint", "endpoints")
+            ));
+        }
+        why.join(", ")
+    }
+}
+
+/// `one` or `many` by `n`.
+pub fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+/// Orders `host:port` ids by address and port numerically (`127.0.0.2:80` before
+/// `127.0.0.10:80`); names sort after addresses, by text.
+pub fn endpoint_order(a: &str, b: &str) -> Ordering {
+    match (a.parse::<SocketAddr>(), b.parse::<SocketAddr>()) {
+        (Ok(x), Ok(y)) => (x.ip(), x.port()).cmp(&(y.ip(), y.port())),
+        (Ok(_), Err(_)) => Ordering::Less,
+        (Err(_), Ok(_)) => Ordering::Greater,
+        (Err(_), Err(_)) => a.cmp(b),
+    }
 }
 
 /// Totals over open findings.
@@ -202,28 +396,41 @@ pub struct Exposed {
     pub size_bytes: u64,
 }
 
+impl Exposed {
+    /// Adds one finding's totals; server-supplied numbers saturate, never wrap.
+    pub fn add(&mut self, documents: u64, size_bytes: u64) {
+        self.documents = self.documents.saturating_add(documents);
+        self.size_bytes = self.size_bytes.saturating_add(size_bytes);
+    }
+}
+
 /// Writes results in one format: streaming formats write as results arrive, the others
 /// when the scan ends.
 pub struct Reporter {
     format: Format,
     out: Box<dyn Write + Send>,
+    verbose: bool,
 }
 
 impl Reporter {
-    /// A reporter writing `format` to `out`.
-    pub fn new(format: Format, out: Box<dyn Write + Send>) -> Reporter {
-        Reporter { format, out }
+    /// A reporter writing `format` to `out`; `verbose` adds evidence to the human format.
+    pub fn new(format: Format, out: Box<dyn Write + Send>, verbose: bool) -> Reporter {
+        Reporter {
+            format,
+            out,
+            verbose,
+        }
     }
 
-    /// Whether this format renders findings at the end, so the report must keep them.
-    pub fn keeps_findings(&self) -> bool {
+    /// Whether this format renders results at the end, so the report must keep them.
+    pub fn keeps_results(&self) -> bool {
         self.format != Format::Jsonl
     }
 
-    /// Called for each new finding as soon as it is known.
-    pub fn finding(&mut self, finding: &Finding) -> io::Result<()> {
+    /// Called for each new finding or note as soon as it is known.
+    pub fn result(&mut self, recorded: &Recorded) -> io::Result<()> {
         match self.format {
-            Format::Jsonl => jsonl::write_finding(&mut self.out, finding),
+            Format::Jsonl => jsonl::write_result(&mut self.out, recorded),
             Format::Human | Format::Json => Ok(()),
         }
     }
@@ -231,10 +438,51 @@ impl Reporter {
     /// Called once at the end (also after an interruption) with the whole report.
     pub fn finish(&mut self, report: &Report) -> io::Result<()> {
         match self.format {
-            Format::Human => human::write(&mut self.out, report)?,
+            Format::Human => human::write(&mut self.out, report, self.verbose)?,
             Format::Json => json::write(&mut self.out, report)?,
             Format::Jsonl => jsonl::write_summary(&mut self.out, report)?,
         }
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_endpoints_numerically() {
+        let mut ids = vec![
+            "127.0.0.10:80",
+            "db.internal:1",
+            "[::1]:9200",
+            "127.0.0.2:9200",
+            "127.0.0.2:80",
+        ];
+        ids.sort_by(|a, b| endpoint_order(a, b));
+        assert_eq!(
+            ids,
+            [
+                "127.0.0.2:80",
+                "127.0.0.2:9200",
+                "127.0.0.10:80",
+                "[::1]:9200",
+                "db.internal:1"
+            ]
+        );
+    }
+
+    #[test]
+    fn exposed_totals_saturate() {
+        let mut exposed = Exposed::default();
+        exposed.add(u64::MAX - 1, 5);
+        exposed.add(10, u64::MAX);
+        assert_eq!(
+            exposed,
+            Exposed {
+                documents: u64::MAX,
+                size_bytes: u64::MAX
+            }
+        );
     }
 }

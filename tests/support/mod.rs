@@ -1,10 +1,13 @@
 //! Fake servers on loopback for the integration tests: a TCP listener on `127.0.0.1:0`
 //! that hands each connection to a handler, optionally behind TLS with the throw-away
-//! self-signed certificate in `tests/fixtures/tls/` (generated for these tests with
-//! `openssl req -x509 -newkey ec ... -subj /CN=localhost`, valid for 127.0.0.1 and ::1).
+//! certificates in `tests/fixtures/tls/` (see its README: a self-signed one, and a leaf
+//! signed by a test CA for `--ca-file`), valid for 127.0.0.1 and ::1. [`cli`] runs the
+//! `ajar` binary as a user would.
 
 #![allow(dead_code)]
 
+#[cfg(test)]
+pub mod cli;
 pub mod hostile;
 pub mod http_fake;
 pub mod mongo_fake;
@@ -40,18 +43,46 @@ impl FakeServer {
     }
 }
 
-/// Starts a server whose every connection is handled by `handler`, over TLS when `tls`.
+/// Starts a server whose every connection is handled by `handler`, over TLS (with the
+/// self-signed certificate) when `tls`.
 pub async fn serve<F, Fut>(tls: bool, handler: F) -> FakeServer
 where
     F: Fn(BoxConn) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let listener = TcpListener::bind("127.0.0.1:0")
+    serve_with(tls.then(tls_acceptor), handler).await
+}
+
+/// Starts a server whose every connection is handled by `handler`, behind `acceptor`'s
+/// TLS when given.
+pub async fn serve_with<F, Fut>(
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    handler: F,
+) -> FakeServer
+where
+    F: Fn(BoxConn) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    serve_at([127, 0, 0, 1], acceptor, handler).await
+}
+
+/// Starts a server on a chosen loopback address (all of 127.0.0.0/8 is loopback on
+/// Linux), port chosen by the kernel.
+pub async fn serve_at<F, Fut>(
+    ip: [u8; 4],
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    handler: F,
+) -> FakeServer
+where
+    F: Fn(BoxConn) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    assert_eq!(ip[0], 127, "fake servers listen on loopback only");
+    let listener = TcpListener::bind((std::net::Ipv4Addr::from(ip), 0))
         .await
         .expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
     let handler = Arc::new(handler);
-    let acceptor = tls.then(tls_acceptor);
     tokio::spawn(async move {
         loop {
             let Ok((tcp, _)) = listener.accept().await else {
@@ -74,17 +105,29 @@ where
     FakeServer { addr }
 }
 
-/// The test certificate as a TLS acceptor.
+/// The self-signed test certificate as a TLS acceptor.
 pub fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    acceptor_from("cert.pem", "key.pem")
+}
+
+/// The test CA's leaf certificate as a TLS acceptor: verifiable with `--ca-file ca.pem`.
+pub fn signed_tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    acceptor_from("leaf.pem", "leaf-key.pem")
+}
+
+/// Path of a file in `tests/fixtures/tls/`.
+pub fn tls_fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/tls/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn acceptor_from(cert: &str, key: &str) -> tokio_rustls::TlsAcceptor {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls");
-    let certs: Vec<CertificateDer<'static>> =
-        CertificateDer::pem_file_iter(format!("{dir}/cert.pem"))
-            .expect("cert.pem")
-            .collect::<Result<_, _>>()
-            .expect("parse cert.pem");
-    let key = PrivateKeyDer::from_pem_file(format!("{dir}/key.pem")).expect("key.pem");
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(tls_fixture(cert))
+        .expect("certificate file")
+        .collect::<Result<_, _>>()
+        .expect("parse the certificate");
+    let key = PrivateKeyDer::from_pem_file(tls_fixture(key)).expect("key file");
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

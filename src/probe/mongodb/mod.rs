@@ -972,6 +972,7 @@ fn connect_outcome(error: ConnectError) -> ProbeOutcome {
             transport_confirmed: false,
             speaks_protocol: false,
         },
+        e @ ConnectError::Certificate(_) => ProbeOutcome::Failed(e.to_string()),
         ConnectError::Io(e) => ProbeOutcome::Failed(format!("socket error: {e}")),
     }
 }

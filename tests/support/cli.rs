@@ -1,0 +1,125 @@
+//! Runs the `ajar` binary as a user or a CI job does: arguments, stdin, environment, and
+//! signals, off the async runtime so the fake servers keep serving meanwhile.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+/// How to feed the binary's stdin.
+#[derive(Debug, Clone)]
+pub enum Stdin {
+    /// `/dev/null`, as a CI job or a cron entry gives.
+    Null,
+    /// A pipe carrying these bytes, then closed.
+    Pipe(Vec<u8>),
+}
+
+/// One run of the binary.
+#[derive(Debug, Clone)]
+pub struct Run {
+    args: Vec<String>,
+    stdin: Stdin,
+    env: Vec<(String, String)>,
+    signal_after: Option<(&'static str, Duration)>,
+}
+
+impl Run {
+    /// `ajar <args>` with stdin from `/dev/null`.
+    pub fn new(args: &[&str]) -> Run {
+        Run {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            stdin: Stdin::Null,
+            env: Vec::new(),
+            signal_after: None,
+        }
+    }
+
+    /// Adds an argument.
+    pub fn arg(mut self, arg: impl Into<String>) -> Run {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Pipes `input` into stdin.
+    pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> Run {
+        self.stdin = Stdin::Pipe(input.into());
+        self
+    }
+
+    /// Sets an environment variable.
+    pub fn env(mut self, key: &str, value: &str) -> Run {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Sends `signal` (`-TERM`, `-INT`) after `delay`.
+    pub fn signal_after(mut self, signal: &'static str, delay: Duration) -> Run {
+        self.signal_after = Some((signal, delay));
+        self
+    }
+
+    /// Runs it to the end.
+    pub async fn output(self) -> Output {
+        tokio::task::spawn_blocking(move || {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_ajar"));
+            command
+                .args(&self.args)
+                .env_remove("RUST_LOG")
+                .env_remove("AJAR_CA_FILE")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            for (k, v) in &self.env {
+                command.env(k, v);
+            }
+            command.stdin(match self.stdin {
+                Stdin::Null => Stdio::null(),
+                Stdin::Pipe(_) => Stdio::piped(),
+            });
+            let mut child = command.spawn().expect("run ajar");
+            if let (Stdin::Pipe(bytes), Some(mut input)) = (&self.stdin, child.stdin.take()) {
+                // A binary that stops reading early closes the pipe: not a test failure.
+                let _ = input.write_all(bytes);
+            }
+            if let Some((signal, delay)) = self.signal_after {
+                std::thread::sleep(delay);
+                let status = Command::new("kill")
+                    .args([signal, &child.id().to_string()])
+                    .status()
+                    .expect("kill");
+                assert!(status.success());
+            }
+            child.wait_with_output().expect("ajar output")
+        })
+        .await
+        .expect("join")
+    }
+}
+
+/// stdout as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// stderr as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// stdout parsed as one JSON object.
+pub fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON object ({e}); stdout {:?}, stderr {:?}",
+            stdout(out),
+            stderr(out)
+        )
+    })
+}
+
+/// A port on 127.0.0.1 that refuses connections (bound, then released).
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    port
+}
