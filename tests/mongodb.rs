@@ -5,6 +5,12 @@
 //! Tests that go through `support::probe` run the whole per-endpoint engine on a random
 //! port, so the HTTP probe speaks first and MongoDB's HTTP notice (MG-07) sends the engine
 //! to the MongoDB probe: detection is by protocol, never by port.
+//!
+//! [`trust`] holds the regression tests of issue 5 ("Trustworthy before wider"): open only
+//! on proof, totals that never wrap, names validated before they are sent back, and memory
+//! bounded by the caps.
+
+mod trust;
 
 use std::time::Duration;
 
