@@ -11,33 +11,28 @@
 //! The inventory's totals are the listing's, over every database the server listed (not
 //! only the kept ones), and the summary quotes them: one source for each figure.
 
-use bson::{RawDocument, doc};
+use bson::doc;
 use tokio::time::Instant;
 
 use super::answer::{Answer, answer};
-use super::bson_read::{array, count, document, integer, text};
+use super::bson_read::count;
+use super::collections::{Collection, collections, index_fields};
 use super::conn::{Conn, list_indexes};
 use super::handshake::Hello;
 use super::listing::{DbEntry, Listing};
-use super::names::{CollectionName, DbName, NameError, check_collection, sendable};
+use super::names::{CollectionName, DbName, NameError};
 use super::{LIST_COLLECTIONS_WIRE_VERSION, NAME_ONLY_WIRE_VERSION, Probe, ProbeOutcome};
 use crate::finding::{DataSet, Exposure, Inventory, PiiHint, Severity};
 use crate::probe::pii;
 use crate::report::human::bytes;
 use crate::sanitize::clip;
 
-/// Most collection names kept per database.
-const MAX_COLLECTIONS: usize = 200;
 /// Collections per database whose index keys are listed (`listIndexes`).
 const MAX_INDEX_LISTS_PER_DB: usize = 3;
 /// `listIndexes` commands per probe, over all databases.
 pub(super) const MAX_INDEX_LISTS: usize = 15;
-/// Index key names kept per collection.
-const MAX_INDEX_FIELDS: usize = 50;
 /// Skipped names quoted in one evidence entry; the rest are counted.
 const MAX_SKIPPED_QUOTED: usize = 5;
-/// Longest collection name kept for display, in characters (after escaping).
-const DISPLAY_NAME_MAX: usize = 200;
 
 /// What `dbStats` and `listCollections` told about one database.
 #[derive(Debug, Clone, Default)]
@@ -46,13 +41,6 @@ struct DbDetail {
     collections: Vec<String>,
     /// Index key names that look personal, as `collection.field`.
     index_hints: Vec<PiiHint>,
-}
-
-/// A collection name from `listCollections`: for display, and exact when it may be sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Collection {
-    display: String,
-    send: Result<String, NameError>,
 }
 
 /// Names that were not sent back, for one evidence entry.
@@ -361,62 +349,6 @@ fn data_set(entry: DbEntry, detail: DbDetail) -> DataSet {
     }
 }
 
-/// Collection names from `cursor.firstBatch`, sorted, at most [`MAX_COLLECTIONS`]; the
-/// flag says whether more exist (a longer batch, or an open cursor). `None` when the reply
-/// has no `cursor` document with a `firstBatch` array.
-pub(super) fn collections(doc: &RawDocument) -> Option<(Vec<Collection>, bool)> {
-    let cursor = document(doc, "cursor")?;
-    let batch = array(cursor, "firstBatch")?;
-    let mut names = Vec::new();
-    let mut more = integer(cursor, "id").is_some_and(|id| id != 0);
-    for value in batch {
-        let Ok(value) = value else { break };
-        let Some(name) = value.as_document().and_then(|d| text(d, "name")) else {
-            continue;
-        };
-        if names.len() >= MAX_COLLECTIONS {
-            more = true;
-            break;
-        }
-        names.push(Collection {
-            display: clip(name.as_str(), DISPLAY_NAME_MAX),
-            send: sendable(&name, check_collection),
-        });
-    }
-    names.sort_by(|a, b| a.display.cmp(&b.display));
-    Some((names, more))
-}
-
-/// From a `listIndexes` reply: how many indexes, and the key field names of all of them
-/// (without `_id` and the internal keys of text and wildcard indexes), in order, unique.
-fn index_fields(doc: &RawDocument) -> (usize, Vec<String>) {
-    let Some(batch) = document(doc, "cursor").and_then(|c| array(c, "firstBatch")) else {
-        return (0, Vec::new());
-    };
-    let mut indexes: usize = 0;
-    let mut fields: Vec<String> = Vec::new();
-    for value in batch {
-        let Ok(value) = value else { break };
-        let Some(spec) = value.as_document() else {
-            continue;
-        };
-        indexes = indexes.saturating_add(1);
-        let Some(key) = document(spec, "key") else {
-            continue;
-        };
-        for element in key.iter_elements() {
-            let Ok(element) = element else { break };
-            let field = element.key().as_str();
-            let internal = field == "_id" || field.starts_with("_fts") || field.ends_with("$**");
-            if internal || fields.len() >= MAX_INDEX_FIELDS || fields.iter().any(|f| f == field) {
-                continue;
-            }
-            fields.push(clip(field, 120));
-        }
-    }
-    (indexes, fields)
-}
-
 /// The summary of an open server, from the inventory's own totals.
 fn open_summary(inventory: &Inventory) -> String {
     let (total, user) = (inventory.total_items, inventory.user_items);
@@ -467,38 +399,6 @@ fn name_list(names: &[String], max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bson::{Bson, Document};
-
-    fn raw(doc: Document) -> bson::RawDocumentBuf {
-        bson::RawDocumentBuf::try_from(&doc).expect("encode")
-    }
-
-    #[test]
-    fn collection_names_are_bounded_and_checked() {
-        let batch: Vec<Bson> = ["orders", "$bad", "system.views", "a\u{0}b"]
-            .iter()
-            .map(|n| Bson::Document(doc! {"name": *n}))
-            .chain((0..300).map(|i| Bson::Document(doc! {"name": format!("c{i:03}")})))
-            .collect();
-        let reply = raw(doc! {"cursor": {"id": 0_i64, "firstBatch": batch}, "ok": 1.0});
-        let (names, more) = collections(&reply).expect("a cursor");
-        assert_eq!(names.len(), MAX_COLLECTIONS);
-        assert!(more);
-        let bad: Vec<(&str, NameError)> = names
-            .iter()
-            .filter_map(|c| c.send.as_ref().err().map(|e| (c.display.as_str(), *e)))
-            .collect();
-        assert_eq!(
-            bad,
-            [
-                ("$bad", NameError::Reserved("$")),
-                ("a\\u{0}b", NameError::Nul),
-                ("system.views", NameError::Reserved("system."))
-            ]
-        );
-        assert!(collections(&raw(doc! {"cursor": {"id": 0_i64}, "ok": 1.0})).is_none());
-        assert!(collections(&raw(doc! {"ok": 1.0})).is_none());
-    }
 
     #[test]
     fn summary_quotes_the_inventory_totals() {

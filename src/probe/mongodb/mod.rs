@@ -23,6 +23,7 @@ pub mod wire;
 
 mod answer;
 mod bson_read;
+mod collections;
 mod conn;
 mod handshake;
 mod inventory;

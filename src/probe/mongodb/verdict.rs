@@ -19,9 +19,9 @@ use bson::doc;
 
 use super::answer::{Answer, UNSUPPORTED_OP_QUERY, answer};
 use super::bson_read::{array, count, document, keys_text, string};
+use super::collections::collections;
 use super::conn::Conn;
 use super::handshake::Hello;
-use super::inventory::collections;
 use super::listing;
 use super::names::DbName;
 use super::wire::{Reply, WireError};
