@@ -5,6 +5,12 @@
 //! Tests that go through `support::probe` run the whole per-endpoint engine on a random
 //! port, so the HTTP probe speaks first and MongoDB's HTTP notice (MG-07) sends the engine
 //! to the MongoDB probe: detection is by protocol, never by port.
+//!
+//! [`trust`] holds the regression tests of issue 5 ("Trustworthy before wider"): open only
+//! on proof, totals that never wrap, names validated before they are sent back, and memory
+//! bounded by the caps.
+
+mod trust;
 
 use std::time::Duration;
 
@@ -794,25 +800,39 @@ async fn empty_list_with_list_collections_refused_is_auth_required() {
     assert_read_only(&log);
 }
 
-/// A `listDatabases` error that is not about credentials leaves access unjudged: the probe
-/// says so rather than guess either way.
+/// A `listDatabases` error that is not about credentials leaves access unjudged. The
+/// handshake proved MongoDB, so this is a finding (`undetermined`, with the version, the
+/// topology and the evidence), not an error of the scan (issue 5; it was a `Failed`
+/// outcome before). Code 11600 `InterruptedAtShutdown` is what a mongod shutting down
+/// answers (mongodb/mongo: `src/mongo/base/error_codes.yml`).
 #[tokio::test]
-async fn other_list_databases_error_is_a_failure() {
+async fn other_list_databases_error_is_undetermined() {
     let (server, log) = mongo_fake::start(MongoProfile::v7_0().with_list_databases_error(
         11600,
         "InterruptedAtShutdown",
         "interrupted at shutdown",
     ))
     .await;
-    let outcome = support::probe(&server.endpoint()).await;
-    let Outcome::Failed(message) = &outcome else {
-        panic!("expected a failure, got {outcome:?}");
-    };
-    assert!(message.contains("MongoDB 7.0.14"), "{message}");
-    assert!(
-        message.contains("code 11600 (InterruptedAtShutdown): interrupted at shutdown"),
-        "{message}"
+    let finding = found(&server).await;
+    assert_eq!(
+        (finding.exposure, finding.severity),
+        (Exposure::Undetermined, Severity::Low)
     );
+    assert_eq!(finding.version.as_deref(), Some("7.0.14"));
+    assert_eq!(detail(&finding, "topology"), Some("standalone"));
+    assert_eq!(
+        finding.summary,
+        "access could not be judged: listDatabases failed (code 11600 InterruptedAtShutdown), which is not a refusal for lack of credentials"
+    );
+    assert_eq!(
+        support::requests(&finding),
+        [HELLO, BUILD_INFO, LIST_DATABASES]
+    );
+    assert_eq!(
+        response(&finding, LIST_DATABASES),
+        "ok 0, code 11600 (InterruptedAtShutdown): interrupted at shutdown"
+    );
+    assert!(finding.inventory.is_none());
     assert_read_only(&log);
 }
 
@@ -1021,10 +1041,21 @@ async fn deeply_nested_document_does_not_overflow() {
     )
     .await;
     // The handshake passes as MongoDB, but listDatabases has no list: access cannot be
-    // judged.
-    assert!(
-        matches!(&outcome, ProbeOutcome::Failed(m) if m.contains("without a databases array")),
-        "{outcome:?}"
+    // judged, and the server is still a finding (it was a `Failed` outcome before issue 5).
+    let ProbeOutcome::Found(finding) = &outcome else {
+        panic!("expected a finding, got {outcome:?}");
+    };
+    assert_eq!(
+        (
+            finding.exposure,
+            finding.severity,
+            finding.version.as_deref()
+        ),
+        (Exposure::Undetermined, Severity::Low, None)
+    );
+    assert_eq!(
+        finding.summary,
+        "access could not be judged: listDatabases answered ok 1 without a databases array"
     );
 }
 

@@ -9,6 +9,12 @@
 //! refusals MG-05; OP_QUERY on 5.1+ MG-06 (`mongodb/mongo: src/mongo/rpc/
 //! check_allowed_op_query_cmd.cpp`); the HTTP notice MG-07; TLS-only MG-08.
 //! Values (hashes, sizes, ids) are examples; the probe must never match on them.
+//!
+//! Replies no MongoDB version sends (malformed listings, hostile names, stalls after the
+//! handshake) are [`Canned`] per command with [`MongoProfile::with_canned`]; each test
+//! that uses one says what it stands for. [`start_recording`] also keeps every request
+//! with the database and names it carried ([`Request`]), so tests can check what ajar
+//! sent back.
 
 use std::sync::{Arc, Mutex};
 
@@ -21,6 +27,35 @@ use super::{BoxConn, FakeServer, serve};
 /// What the fake was asked, in order: `OP_MSG listDatabases`, `OP_QUERY isMaster`,
 /// `OP_MSG hello (ignored)`, `HTTP GET`.
 pub type Log = Arc<Mutex<Vec<String>>>;
+
+/// One request as the fake received it, with the names in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// `OP_MSG` or `OP_QUERY`.
+    pub op: &'static str,
+    /// The command name (the first key).
+    pub command: String,
+    /// The database: OP_MSG `$db`, or the OP_QUERY namespace without `.$cmd`.
+    pub db: String,
+    /// The OP_QUERY `fullCollectionName` exactly as sent; `None` for OP_MSG.
+    pub namespace: Option<String>,
+    /// The command's value when it is a string: the collection of `listIndexes`.
+    pub argument: Option<String>,
+}
+
+/// Every request a [`start_recording`] fake received, in order.
+pub type Requests = Arc<Mutex<Vec<Request>>>;
+
+/// An answer that replaces the profile's own for one command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Canned {
+    /// Answer with this document.
+    Reply(Document),
+    /// Never answer, and keep the connection open (a server that stalls).
+    Silent,
+    /// Close the connection without a reply (a server that dies or drops the client).
+    Close,
+}
 
 /// Commands a read-only metadata probe may send. Anything else in a log is a test failure.
 pub const READ_ONLY_COMMANDS: &[&str] = &[
@@ -140,6 +175,9 @@ pub struct MongoProfile {
     pub databases: Vec<FakeDb>,
     /// Overrides the `listDatabases` answer with this error (code, codeName, errmsg).
     pub list_databases_error: Option<(i32, &'static str, &'static str)>,
+    /// Canned answers: (command, database or `None` for any, answer). The first match
+    /// wins over everything else the profile would answer.
+    pub canned: Vec<(String, Option<String>, Canned)>,
 }
 
 impl MongoProfile {
@@ -157,6 +195,7 @@ impl MongoProfile {
             topology: Topology::Standalone,
             databases: Vec::new(),
             list_databases_error: None,
+            canned: Vec::new(),
         };
         profile.databases = profile.system_databases();
         profile
@@ -280,6 +319,20 @@ impl MongoProfile {
         self
     }
 
+    /// Answers `command` (on database `db`, or on any when `None`) with `canned` instead.
+    pub fn with_canned(mut self, command: &str, db: Option<&str>, canned: Canned) -> MongoProfile {
+        self.canned
+            .push((command.into(), db.map(str::to_string), canned));
+        self
+    }
+
+    fn canned_for(&self, command: &str, db: &str) -> Option<&Canned> {
+        self.canned
+            .iter()
+            .find(|(c, d, _)| c == command && d.as_deref().is_none_or(|d| d == db))
+            .map(|(_, _, canned)| canned)
+    }
+
     /// The system databases this version and role list.
     fn system_databases(&self) -> Vec<FakeDb> {
         let mut dbs = vec![FakeDb::new("admin", 40_960, 1, &["system.version"])];
@@ -343,12 +396,28 @@ pub async fn start_tls(profile: MongoProfile) -> (FakeServer, Log) {
     start_on(true, profile).await
 }
 
+/// Starts a fake over plain TCP that also keeps every request with its names.
+pub async fn start_recording(profile: MongoProfile) -> (FakeServer, Log, Requests) {
+    let requests = Requests::default();
+    let (server, log) = start_logged(false, profile, Some(requests.clone())).await;
+    (server, log, requests)
+}
+
 async fn start_on(tls: bool, profile: MongoProfile) -> (FakeServer, Log) {
+    // No request log here: the fleet example runs these for minutes.
+    start_logged(tls, profile, None).await
+}
+
+async fn start_logged(
+    tls: bool,
+    profile: MongoProfile,
+    requests: Option<Requests>,
+) -> (FakeServer, Log) {
     let log: Log = Arc::default();
     let shared = Arc::new(profile);
     let handler_log = log.clone();
     let server = serve(tls, move |conn| {
-        handle(shared.clone(), handler_log.clone(), conn)
+        handle(shared.clone(), handler_log.clone(), requests.clone(), conn)
     })
     .await;
     (server, log)
@@ -380,7 +449,7 @@ pub async fn start_tls_strict(profile: MongoProfile) -> (FakeServer, Log) {
                     return;
                 }
                 if let Ok(stream) = acceptor.accept(tcp).await {
-                    handle(profile, log, Box::new(stream)).await;
+                    handle(profile, log, None, Box::new(stream)).await;
                 }
             });
         }
@@ -391,6 +460,17 @@ pub async fn start_tls_strict(profile: MongoProfile) -> (FakeServer, Log) {
 /// The log as a list.
 pub fn entries(log: &Log) -> Vec<String> {
     log.lock().expect("log").clone()
+}
+
+/// The recorded requests as a list.
+pub fn requests(requests: &Requests) -> Vec<Request> {
+    requests.lock().expect("requests").clone()
+}
+
+fn record(requests: &Option<Requests>, request: Request) {
+    if let Some(requests) = requests {
+        requests.lock().expect("requests").push(request);
+    }
 }
 
 /// Panics if the log holds anything but handshake and metadata commands.
@@ -427,7 +507,12 @@ fn push(log: &Log, entry: String) {
     log.lock().expect("log").push(entry);
 }
 
-async fn handle(profile: Arc<MongoProfile>, log: Log, mut conn: BoxConn) {
+async fn handle(
+    profile: Arc<MongoProfile>,
+    log: Log,
+    requests: Option<Requests>,
+    mut conn: BoxConn,
+) {
     let mut next_id: i32 = 500;
     loop {
         let mut header = [0u8; 16];
@@ -471,7 +556,22 @@ async fn handle(profile: Arc<MongoProfile>, log: Log, mut conn: BoxConn) {
                 }
                 push(&log, format!("OP_MSG {name}"));
                 let db = command.get_str("$db").unwrap_or("").to_string();
-                let answer = respond(&profile, &db, &command, Via::OpMsg);
+                record(
+                    &requests,
+                    Request {
+                        op: "OP_MSG",
+                        command: name.clone(),
+                        db: db.clone(),
+                        namespace: None,
+                        argument: command.get_str(&name).ok().map(str::to_string),
+                    },
+                );
+                let answer = match profile.canned_for(&name, &db) {
+                    Some(Canned::Reply(answer)) => answer.clone(),
+                    Some(Canned::Silent) => continue,
+                    Some(Canned::Close) => return,
+                    None => respond(&profile, &db, &command, Via::OpMsg),
+                };
                 op_msg_reply(next_id, request_id, &answer)
             }
             2004 => {
@@ -485,10 +585,26 @@ async fn handle(profile: Arc<MongoProfile>, log: Log, mut conn: BoxConn) {
                     return;
                 };
                 push(&log, format!("OP_QUERY {name}"));
+                record(
+                    &requests,
+                    Request {
+                        op: "OP_QUERY",
+                        command: name.clone(),
+                        db: db.to_string(),
+                        namespace: Some(namespace.clone()),
+                        argument: command.get_str(&name).ok().map(str::to_string),
+                    },
+                );
                 let via = Via::OpQuery {
                     secondary_ok: flags & 4 != 0,
                 };
-                let answer = if !profile.op_query_commands && !op_query_allowed(&name) {
+                let answer = if let Some(canned) = profile.canned_for(&name, db) {
+                    match canned {
+                        Canned::Reply(answer) => answer.clone(),
+                        Canned::Silent => continue,
+                        Canned::Close => return,
+                    }
+                } else if !profile.op_query_commands && !op_query_allowed(&name) {
                     // MG-06: 5.1+ answers every other OP_QUERY command with code 352.
                     error(
                         352,
@@ -774,12 +890,14 @@ fn build_info(profile: &MongoProfile) -> Document {
 
 /// MG-04.
 fn list_databases(profile: &MongoProfile) -> Document {
-    let mut total = 0;
+    // Saturating, as mongod's own `totalSize` is a sum of int64s; tests use sizes near
+    // `i64::MAX` and this fake must not panic first.
+    let mut total: i64 = 0;
     let databases: Vec<Bson> = profile
         .databases
         .iter()
         .map(|db| {
-            total += db.size_on_disk;
+            total = total.saturating_add(db.size_on_disk);
             let mut entry = doc! {
                 "name": db.name.as_str(),
                 "sizeOnDisk": profile.size(db.size_on_disk),
