@@ -72,6 +72,12 @@ pub(crate) const AWS_01_403_POLICY: &str =
 /// T-04: the elastichoney banner, byte for byte.
 pub(crate) const T_04_ELASTICHONEY: &str =
     include_str!("fixtures/elastic/t-04-elastichoney-root.json");
+/// T-12: a 1.x cluster's 503 under the "state not recovered" global block.
+pub(crate) const T_12_BLOCK_1X: &str =
+    include_str!("fixtures/elastic/t-12-1.x-cluster-block-503.json");
+/// T-12: the same block in the 2.x+ `root_cause` envelope.
+pub(crate) const T_12_BLOCK_2X: &str =
+    include_str!("fixtures/elastic/t-12-2.x-cluster-block-503.json");
 
 /// ES's default 401 challenge before 8.15 (no comma).
 pub(crate) const BASIC_SECURITY: &str = r#"Basic realm="security" charset="UTF-8""#;
@@ -1010,7 +1016,8 @@ async fn es_1_7_2_open_typed_mapping_pii_is_critical() {
 }
 
 /// T-12: a 1.x cluster with a global block answers `GET /` with 503 and the same body
-/// (`"status" : 503`); that is still Elasticsearch, and open when indices list.
+/// (`"status" : 503`); that is still Elasticsearch, and open when indices list (a block
+/// such as "no master" with reads allowed leaves the listing readable).
 #[tokio::test]
 async fn es_1_x_503_cluster_block_is_still_open() {
     let banner = vary(&ES_01_1_7_2.replace("\"status\" : 200", "\"status\" : 503"));
@@ -1025,6 +1032,169 @@ async fn es_1_x_503_cluster_block_is_still_open() {
     let f = found_with(support::probe(&server.endpoint()).await, &hits);
     assert_open(&f, &server, "elasticsearch", &banner, Severity::High);
     assert_inventory(&f, &indices);
+    assert_read_only(&hits);
+}
+
+/// Issue 5, item 3: Elasticsearch 1.x/2.x under the global block "state not recovered"
+/// answers `GET /` with its banner and HTTP 503, and every API with a 503
+/// `ClusterBlockException` (T-12 fixtures, 1.x text and the 2.x+ envelope). Nothing asked
+/// for credentials, so it is not auth-required: the service is real and its access could
+/// not be judged -> Undetermined, Low, saying what it is.
+#[tokio::test]
+async fn es_1_x_2_x_503_cluster_block_is_undetermined() {
+    let es_01 = ES_01_1_7_2.replace("\"status\" : 200", "\"status\" : 503");
+    for (fixture, block) in [
+        (es_01.as_str(), T_12_BLOCK_1X),
+        (ES_02_2_4_1, T_12_BLOCK_1X),
+        (ES_02_2_4_1, T_12_BLOCK_2X),
+    ] {
+        let banner = vary(fixture);
+        let mut cluster = Cluster::new(Gen::V1, &banner, Vec::new());
+        cluster.banner = Reply::new("503 Service Unavailable", banner.body.clone())
+            .header("content-type", "application/json; charset=UTF-8");
+        cluster.cat = Some(
+            Reply::new("503 Service Unavailable", block)
+                .header("content-type", "application/json; charset=UTF-8"),
+        );
+        let (server, hits) = cluster.serve(false).await;
+        let f = found_with(support::probe(&server.endpoint()).await, &hits);
+        assert_eq!(
+            (f.service.as_str(), f.exposure, f.severity),
+            ("elasticsearch", Exposure::Undetermined, Severity::Low),
+            "{f:#?}"
+        );
+        assert_eq!(f.version.as_deref(), Some(banner.version.as_str()));
+        assert_eq!(
+            f.summary,
+            "Elasticsearch is under a cluster block (SERVICE_UNAVAILABLE/1/state not recovered / initialized): nothing asked for credentials, but the index list could not be read (HTTP 503)"
+        );
+        assert!(f.inventory.is_none(), "{f:#?}");
+        let cat = f
+            .evidence
+            .iter()
+            .find(|e| e.request == "GET /_cat/indices?format=json&bytes=b&v")
+            .unwrap_or_else(|| panic!("no listing evidence: {:?}", f.evidence));
+        assert!(
+            cat.response.starts_with("HTTP 503, application/json, ")
+                && cat.response.ends_with(
+                    ": cluster block (SERVICE_UNAVAILABLE/1/state not recovered / initialized)"
+                ),
+            "{cat:?}"
+        );
+        assert_read_only(&hits);
+    }
+}
+
+/// Issue 5, item 1: a non-auth error on the listing (404: a proxy that passes only `/`;
+/// 500) after a readable banner is neither open nor auth-required: Undetermined, Low.
+#[tokio::test]
+async fn es_cat_indices_error_status_is_undetermined() {
+    for status in ["404 Not Found", "500 Internal Server Error"] {
+        let banner = vary(ES_05_7_2_0);
+        let mut cluster = Cluster::new(Gen::V7, &banner, Vec::new());
+        cluster.cat = Some(
+            Reply::new(status, "<html><body>error</body></html>")
+                .header("content-type", "text/html"),
+        );
+        let (server, hits) = cluster.serve(false).await;
+        let f = found_with(support::probe(&server.endpoint()).await, &hits);
+        let code = &status[..3];
+        assert_eq!(
+            (f.exposure, f.severity),
+            (Exposure::Undetermined, Severity::Low),
+            "{f:#?}"
+        );
+        assert_eq!(
+            f.summary,
+            format!(
+                "Elasticsearch banner readable; nothing asked for credentials, but the index list is not served (HTTP {code})"
+            )
+        );
+        let cat = f.evidence.last().expect("evidence");
+        assert_eq!(cat.request, "GET /_cat/indices?format=json&bytes=b&v");
+        assert_eq!(
+            cat.response,
+            format!("HTTP {code}, text/html, 31 bytes: index list not served")
+        );
+        assert_read_only(&hits);
+    }
+}
+
+/// Issue 5, item 1: a 1.x text table with its header only is a real empty cluster: open,
+/// like `[]` (T-13).
+#[tokio::test]
+async fn es_1_x_text_table_header_only_is_open_and_empty() {
+    let banner = vary(&ES_01_1_7_2.replace("1.7.2", "1.3.4"));
+    let mut cluster = Cluster::new(Gen::V1, &banner, Vec::new());
+    cluster.cat = Some(
+        Reply::new("200 OK", cat_text_1x(&[])).header("content-type", "text/plain; charset=UTF-8"),
+    );
+    let (server, hits) = cluster.serve(false).await;
+    let f = found_with(support::probe(&server.endpoint()).await, &hits);
+    assert_open(&f, &server, "elasticsearch", &banner, Severity::Medium);
+    assert_inventory(&f, &[]);
+    assert_eq!(
+        f.summary,
+        "Elasticsearch lists 0 indices (0 user) without credentials"
+    );
+    assert_read_only(&hits);
+}
+
+/// Issue 5, item 5: summaries count in English ("1 index", "2 indices"), from the
+/// inventory's own totals.
+#[tokio::test]
+async fn es_summary_says_1_index_and_2_indices() {
+    let banner = vary(ES_05B_7_10_2_OSS);
+    let one = vec![ix("orders", 1, 330_000).props(log_props_7x())];
+    let (server, hits) = Cluster::new(Gen::V7, &banner, one.clone())
+        .serve(false)
+        .await;
+    let f = found_with(support::probe(&server.endpoint()).await, &hits);
+    assert_open(&f, &server, "elasticsearch", &banner, Severity::High);
+    assert_eq!(
+        f.summary,
+        "Elasticsearch lists 1 index (1 user) without credentials, 1 document"
+    );
+    let cat = f
+        .evidence
+        .iter()
+        .find(|e| e.request.starts_with("GET /_cat/indices"))
+        .expect("listing evidence");
+    assert!(
+        cat.response
+            .ends_with(": 1 index listed without credentials"),
+        "{cat:?}"
+    );
+
+    let two = vec![ix("orders", 700, 330_000), ix(".kibana", 2, 9_000)];
+    let (server, hits) = Cluster::new(Gen::V7, &banner, two).serve(false).await;
+    let f = found_with(support::probe(&server.endpoint()).await, &hits);
+    assert_eq!(
+        f.summary,
+        "Elasticsearch lists 2 indices (1 user) without credentials, 702 documents"
+    );
+    assert_read_only(&hits);
+}
+
+/// Issue 5, item 4: server numbers saturate, never wrap: two indices with `docs.count` at
+/// `u64::MAX` add up to `u64::MAX`, in the inventory and in the summary alike.
+#[tokio::test]
+async fn es_document_counts_saturate() {
+    let banner = vary(ES_05_7_2_0);
+    let indices = vec![
+        ix("a", u64::MAX, 10).props(log_props_7x()),
+        ix("b", u64::MAX, u64::MAX).props(log_props_7x()),
+    ];
+    let (server, hits) = Cluster::new(Gen::V7, &banner, indices).serve(false).await;
+    let f = found_with(support::probe(&server.endpoint()).await, &hits);
+    assert_open(&f, &server, "elasticsearch", &banner, Severity::High);
+    let inv = f.inventory.as_ref().expect("inventory");
+    assert_eq!(inv.total_documents, Some(u64::MAX));
+    assert_eq!(inv.total_size_bytes, Some(u64::MAX));
+    assert_eq!(
+        f.summary,
+        "Elasticsearch lists 2 indices (2 user) without credentials, 18446744073709551615 documents"
+    );
     assert_read_only(&hits);
 }
 
@@ -1230,10 +1400,37 @@ async fn es_7_16_product_header_only_system_indices_is_medium() {
     assert_inventory(&f, &indices);
     assert_eq!(f.inventory.as_ref().expect("inventory").user_items, 0);
     assert_read_only(&hits);
-    assert!(
-        !targets(&hits).iter().any(|t| t.contains("_mapping")),
-        "no user index, so no mapping to read: {:?}",
+    // Issue 5: with no user index, one listed system index is asked about (metadata only),
+    // to see that the listing names indices that exist; its fields are not read.
+    let mapped: Vec<String> = targets(&hits)
+        .into_iter()
+        .filter(|t| t.contains("_mapping"))
+        .collect();
+    assert_eq!(
+        mapped,
+        ["/.kibana_7.16.2_001/_mapping"],
+        "{:?}",
         lines(&hits)
+    );
+    assert!(
+        f.inventory
+            .as_ref()
+            .expect("inventory")
+            .items
+            .iter()
+            .all(|i| i.pii_fields.is_empty()),
+        "{f:#?}"
+    );
+    let evidence = f
+        .evidence
+        .iter()
+        .find(|e| e.request == "GET /.kibana_7.16.2_001/_mapping")
+        .expect("mapping evidence");
+    assert!(
+        evidence
+            .response
+            .ends_with(": the listed system index exists (metadata only)"),
+        "{evidence:?}"
     );
 }
 

@@ -8,18 +8,20 @@
 
 use std::time::Duration;
 
-use ajar::finding::{Exposure, Outcome, Severity};
+use ajar::finding::{Evidence, Exposure, Outcome, Severity};
+use ajar::scan::Detection;
 use ajar::target::Endpoint;
 use serde_json::json;
 
 use crate::elastic::{
-    Cluster, ES_05_7_2_0, ES_06_8_12_2, Gen, T_04_ELASTICHONEY, assert_read_only, cat_json,
-    found_with, ix, random_hex, random_name, vary,
+    Banner, Cluster, ES_01_1_7_2, ES_05_7_2_0, ES_06_8_12_2, Gen, T_04_ELASTICHONEY,
+    assert_read_only, cat_json, cat_text_1x, found_with, ix, missing_index, random_hex,
+    random_name, vary,
 };
 use crate::support;
 use crate::support::hostile::{
-    Huge, closed_port, drip, garbage, huge_http, immediate_close, mongodb_http_notice, silent,
-    tls_or_plain,
+    Huge, Repeating, closed_port, drip, garbage, huge_http, immediate_close, mongodb_http_notice,
+    silent, tls_or_plain,
 };
 use crate::support::http_fake::{
     Hits, Reply, Routes, http_server, http_server_strict, lines, targets,
@@ -30,6 +32,22 @@ async fn probe_bounded(endpoint: &Endpoint) -> Outcome {
     match tokio::time::timeout(Duration::from_secs(20), support::probe(endpoint)).await {
         Ok(outcome) => outcome,
         Err(_) => panic!("the probe of {endpoint} did not return within 20 s"),
+    }
+}
+
+/// Runs detection on `endpoint` as the engine does, keeping the evidence that an outcome
+/// other than a finding carries.
+async fn detect_bounded(endpoint: &Endpoint) -> Detection {
+    let cx = support::context(Duration::from_secs(2));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    match tokio::time::timeout(
+        Duration::from_secs(25),
+        ajar::scan::detect(&cx, endpoint, deadline),
+    )
+    .await
+    {
+        Ok(detection) => detection,
+        Err(_) => panic!("the detection of {endpoint} did not return within 25 s"),
     }
 }
 
@@ -373,4 +391,383 @@ async fn closed_port_is_closed() {
         port,
     );
     assert_eq!(probe_bounded(&endpoint).await, Outcome::Closed);
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 5: open only on proof, and only when the signals agree
+// ---------------------------------------------------------------------------------------
+
+/// The evidence entry for `request`, failing the test if there is none.
+fn entry<'a>(evidence: &'a [Evidence], request: &str) -> &'a Evidence {
+    evidence
+        .iter()
+        .find(|e| e.request == request)
+        .unwrap_or_else(|| panic!("no evidence for {request:?}: {evidence:#?}"))
+}
+
+/// The note of a decoy: unidentified, no finding, "likely a honeypot or decoy".
+fn decoy_note(detection: &Detection, hits: &Hits) -> String {
+    let note = unidentified(detection.outcome.clone(), Some(hits));
+    assert!(
+        note.starts_with("http: Elasticsearch ") && note.ends_with(" (likely a honeypot or decoy)"),
+        "{note:?}"
+    );
+    note
+}
+
+/// A server with `banner` on `/`, `cat` on `_cat/indices`, and `rest` for everything else.
+fn routes_with(
+    banner: &Banner,
+    cat: Reply,
+    rest: impl Fn(&str) -> Reply + Send + Sync + 'static,
+) -> Routes {
+    Routes::new()
+        .at("/", Reply::json(&banner.body))
+        .at("/_cat/indices", cat)
+        .handler(move |target| Some(rest(target)))
+}
+
+/// The 404 a real 7.x cluster answers for a path naming one missing index.
+fn not_found(target: &str) -> Reply {
+    let path = target.split('?').next().unwrap_or(target);
+    let name = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    missing_index(Gen::V7, name)
+}
+
+/// Item 1: answers to `_cat/indices` that are no listing as the product sends it. Each was
+/// `open` ("0 indices listed") or a bare "honeypot" before; each is a decoy now, with the
+/// disagreement in the note and in the evidence.
+#[tokio::test]
+async fn cat_indices_answers_that_are_no_listing_are_decoys() {
+    let es7 = vary(ES_05_7_2_0);
+    let es1 = vary(ES_01_1_7_2);
+    let text =
+        |body: &str| Reply::new("200 OK", body).header("content-type", "text/plain; charset=UTF-8");
+    let cases: Vec<(&Banner, Reply, &str)> = vec![
+        (
+            &es7,
+            Reply::new("204 No Content", ""),
+            "an empty body (HTTP 204)",
+        ),
+        (&es7, Reply::json(""), "an empty body (HTTP 200)"),
+        (&es7, Reply::json(" \n"), "a blank body"),
+        (&es7, text(""), "an empty body (HTTP 200)"),
+        (&es1, text(" \r\n\n"), "a blank body"),
+        (
+            &es7,
+            Reply::new("200 OK", "<!doctype html><html><body>Portal</body></html>")
+                .header("content-type", "text/html; charset=utf-8"),
+            "markup (text/html)",
+        ),
+        // A one-line body whose first line merely contains the word `index`.
+        (&es7, text("index\n"), "a text table"),
+        (
+            &es1,
+            text("the index is being built\n"),
+            "text whose first line is no index-table header",
+        ),
+        (
+            &es1,
+            text("index\n"),
+            "text whose first line is no index-table header",
+        ),
+        // The text table only comes from Elasticsearch before 5.0.
+        (
+            &es7,
+            text(&cat_text_1x(&[ix("logs", 1, 2)])),
+            "a text table",
+        ),
+        (
+            &es7,
+            text(&cat_json(Gen::V7, &[ix("logs", 1, 2)])),
+            "a JSON array without a JSON content type (text/plain)",
+        ),
+        (
+            &es7,
+            Reply::json(r#"[{"index":"logs","health":"green","status":"open"}]"#),
+            "a row with no docs.count",
+        ),
+        (
+            &es7,
+            Reply::json(r#"{"acknowledged":true}"#),
+            "a JSON object, not an array of index rows",
+        ),
+    ];
+    for (banner, cat, why) in cases {
+        let (server, hits) = http_server(false, routes_with(banner, cat, not_found)).await;
+        let detection = detect_bounded(&server.endpoint()).await;
+        let note = decoy_note(&detection, &hits);
+        let label = format!("Elasticsearch {}", banner.version);
+        assert_eq!(
+            note,
+            format!(
+                "http: {label} look-alike: the index list is {why}, which {label} never sends (likely a honeypot or decoy)"
+            )
+        );
+        let cat = entry(
+            &detection.evidence,
+            "GET /_cat/indices?format=json&bytes=b&v",
+        );
+        assert!(
+            cat.response
+                .ends_with(&format!(": not an index list: {why}")),
+            "{cat:?}"
+        );
+        assert_read_only(&hits);
+    }
+}
+
+/// Item 2: a decoy that answers the random index with 200 and a not-found error body (the
+/// 404 body a real cluster sends, under the wrong status). Two signals disagree: a 2xx for
+/// an index that does not exist, and the body's own `status`.
+#[tokio::test]
+async fn decoy_path_200_with_not_found_body_is_a_decoy() {
+    let banner = vary(ES_05_7_2_0);
+    let indices = vec![ix("customers", 1_000, 500_000)];
+    let cluster = Cluster::new(Gen::V7, &banner, indices.clone());
+    let real = cluster.routes();
+    let routes = Routes::new()
+        .handler(|target| {
+            let name = target.strip_prefix("/ajar-")?;
+            let mut reply = missing_index(Gen::V7, &format!("ajar-{name}"));
+            reply.status = "200 OK".into();
+            Some(reply)
+        })
+        .handler(move |target| Some(real.reply_for(target)));
+    let (server, hits) = http_server(false, routes).await;
+    let detection = detect_bounded(&server.endpoint()).await;
+    let note = decoy_note(&detection, &hits);
+    let decoy = targets(&hits)
+        .into_iter()
+        .find(|t| t.starts_with("/ajar-"))
+        .expect("the random path was asked");
+    assert_eq!(
+        note,
+        format!(
+            "http: Elasticsearch 7.2.0 look-alike: GET {decoy} (an index that does not exist) answers HTTP 200 where Elasticsearch answers 404; GET {decoy} answers HTTP 200 but its body says status 404 (likely a honeypot or decoy)"
+        )
+    );
+    let e = entry(&detection.evidence, &format!("GET {decoy}"));
+    assert!(
+        e.response.ends_with(": disagrees with a real cluster"),
+        "{e:?}"
+    );
+    assert!(
+        !targets(&hits).iter().any(|t| t.starts_with("/_cat")),
+        "a decoy is not listed: {:?}",
+        lines(&hits)
+    );
+    assert_read_only(&hits);
+}
+
+/// Item 2: a static index list whose indices do not exist: the random path gets a real
+/// 404, the listing is well formed, but `_mapping` of the listed indices answers 404
+/// `index_not_found_exception`.
+#[tokio::test]
+async fn static_listing_whose_indices_do_not_exist_is_a_decoy() {
+    let banner = vary(ES_06_8_12_2);
+    let indices = vec![
+        ix("customers", 52_340, 48_213_377),
+        ix("orders", 9_000, 4_000_000),
+    ];
+    let cat = Reply::json(&cat_json(Gen::V8, &indices));
+    let (server, hits) = http_server(false, routes_with(&banner, cat, not_found)).await;
+    let detection = detect_bounded(&server.endpoint()).await;
+    let note = decoy_note(&detection, &hits);
+    assert_eq!(
+        note,
+        "http: Elasticsearch 8.12.2 look-alike: the mapping request for the 2 listed indices answers HTTP 404 index_not_found_exception: the indices it listed do not exist (likely a honeypot or decoy)"
+    );
+    let e = entry(&detection.evidence, "GET /customers,orders/_mapping");
+    assert!(
+        e.response.starts_with("HTTP 404, application/json, "),
+        "{e:?}"
+    );
+    assert!(
+        e.response.ends_with(": disagrees with the listing"),
+        "{e:?}"
+    );
+    assert_read_only(&hits);
+}
+
+/// Item 2: a listing of system indices only is checked too (one system index, metadata
+/// only); here it does not exist.
+#[tokio::test]
+async fn static_system_listing_whose_index_does_not_exist_is_a_decoy() {
+    let banner = vary(ES_05_7_2_0);
+    let indices = vec![ix(".kibana_1", 12, 61_245), ix(".tasks", 3, 20_113)];
+    let cat = Reply::json(&cat_json(Gen::V7, &indices));
+    let (server, hits) = http_server(false, routes_with(&banner, cat, not_found)).await;
+    let detection = detect_bounded(&server.endpoint()).await;
+    let note = decoy_note(&detection, &hits);
+    assert_eq!(
+        note,
+        "http: Elasticsearch 7.2.0 look-alike: the mapping request for the listed index \".kibana_1\" answers HTTP 404 index_not_found_exception: the indices it listed do not exist (likely a honeypot or decoy)"
+    );
+    assert_eq!(
+        targets(&hits)
+            .iter()
+            .filter(|t| t.ends_with("/_mapping"))
+            .count(),
+        1,
+        "{:?}",
+        lines(&hits)
+    );
+    assert_read_only(&hits);
+}
+
+/// Item 2: `_mapping` answered with the banner (a honeypot serving it on every path but the
+/// random one), or with an object that names none of the requested indices.
+#[tokio::test]
+async fn mapping_answered_with_banner_or_other_names_is_a_decoy() {
+    let banner = vary(ES_05_7_2_0);
+    let indices = vec![ix("customers", 1_000, 500_000)];
+    for (body, what) in [
+        (banner.body.clone(), "the banner"),
+        (
+            r#"{"orders":{"mappings":{"properties":{"sku":{"type":"keyword"}}}}}"#.to_string(),
+            "an object naming none of them",
+        ),
+        (r#"{}"#.to_string(), "an object naming none of them"),
+    ] {
+        let cat = Reply::json(&cat_json(Gen::V7, &indices));
+        let routes = routes_with(&banner, cat, move |target| {
+            if target.ends_with("/_mapping") {
+                Reply::json(&body)
+            } else {
+                not_found(target)
+            }
+        });
+        let (server, hits) = http_server(false, routes).await;
+        let detection = detect_bounded(&server.endpoint()).await;
+        let note = decoy_note(&detection, &hits);
+        assert_eq!(
+            note,
+            format!(
+                "http: Elasticsearch 7.2.0 look-alike: the mapping request for the listed index \"customers\" answers HTTP 200 with {what} (likely a honeypot or decoy)"
+            )
+        );
+        assert_read_only(&hits);
+    }
+}
+
+/// Item 2: a body whose own `status` contradicts the HTTP status: a 1.x banner saying 200
+/// under HTTP 503 (a real blocked 1.x says 503 in both), and a listing answered 200 with a
+/// 404 error body.
+#[tokio::test]
+async fn status_field_disagreeing_with_http_status_is_a_decoy() {
+    let banner = vary(ES_01_1_7_2);
+    let routes = Routes::new()
+        .at(
+            "/",
+            Reply::new("503 Service Unavailable", banner.body.clone())
+                .header("content-type", "application/json; charset=UTF-8"),
+        )
+        .handler(|target| Some(not_found(target)));
+    let (server, hits) = http_server(false, routes).await;
+    let detection = detect_bounded(&server.endpoint()).await;
+    assert_eq!(
+        decoy_note(&detection, &hits),
+        "http: Elasticsearch 1.7.2 look-alike: GET / answers HTTP 503 but its banner says status 200 (likely a honeypot or decoy)"
+    );
+
+    let banner = vary(ES_05_7_2_0);
+    let mut cat = missing_index(Gen::V7, "_cat");
+    cat.status = "200 OK".into();
+    let (server, hits) = http_server(false, routes_with(&banner, cat, not_found)).await;
+    let detection = detect_bounded(&server.endpoint()).await;
+    assert_eq!(
+        decoy_note(&detection, &hits),
+        "http: Elasticsearch 7.2.0 look-alike: GET /_cat/indices?format=json&bytes=b&v answers HTTP 200 but its body says status 404 (likely a honeypot or decoy)"
+    );
+    assert_read_only(&hits);
+}
+
+/// Item 4: an 8 MiB JSON listing of minimal rows, cut at the 8 MiB read cap (the server
+/// sends 9 MiB): open, the finding holds exactly the capped inventory (the buffer too), the
+/// whole rows before the cut are counted and summed, and the inventory says it was cut.
+#[tokio::test]
+async fn huge_json_listing_keeps_a_capped_inventory() {
+    let banner = vary(ES_05_7_2_0);
+    let routes = Cluster::new(Gen::V7, &banner, vec![ix("a", 1, 2)]).routes();
+    let unit =
+        br#"{"health":"green","status":"open","index":"a","docs.count":"1","store.size":"2"},"#
+            .to_vec();
+    let rows = (8usize << 20) / unit.len();
+    let huge = Repeating {
+        status: "200 OK".into(),
+        content_type: "application/json; charset=UTF-8".into(),
+        prefix: b"[".to_vec(),
+        unit,
+        suffix: b"{}]".to_vec(),
+        len: 9 << 20,
+    };
+    let (server, hits) = huge_http(routes, "/_cat/indices", huge).await;
+    let f = found_with(probe_bounded(&server.endpoint()).await, &hits);
+    assert_eq!(
+        (f.exposure, f.severity),
+        (Exposure::Open, Severity::High),
+        "{}",
+        f.summary
+    );
+    let inv = f.inventory.as_ref().expect("inventory");
+    assert_eq!(inv.items.len(), 1000);
+    assert!(
+        inv.items.capacity() <= 1000,
+        "capacity {}",
+        inv.items.capacity()
+    );
+    assert!(inv.truncated);
+    assert_eq!(inv.total_items, rows as u64);
+    assert_eq!(inv.total_documents, Some(rows as u64));
+    assert_eq!(inv.total_size_bytes, Some(2 * rows as u64));
+    assert_eq!(
+        f.summary,
+        format!(
+            "Elasticsearch lists {rows} indices ({rows} user) without credentials, {rows} documents (the list was cut at the read cap)"
+        )
+    );
+    assert_read_only(&hits);
+}
+
+/// Item 4: the same with the 1.x text table (an 8 MiB body of one-letter rows): the lines
+/// before the cut are read in place, the inventory is capped.
+#[tokio::test]
+async fn huge_text_listing_keeps_a_capped_inventory() {
+    let banner = vary(ES_01_1_7_2);
+    let routes = Cluster::new(Gen::V1, &banner, vec![ix("a", 1, 2)]).routes();
+    let prefix = b"health status index docs.count store.size\n".to_vec();
+    let unit = b"green open a 1 2\n".to_vec();
+    let rows = ((8usize << 20) - prefix.len()) / unit.len();
+    let huge = Repeating {
+        status: "200 OK".into(),
+        content_type: "text/plain; charset=UTF-8".into(),
+        prefix,
+        unit,
+        suffix: Vec::new(),
+        len: 9 << 20,
+    };
+    let (server, hits) = huge_http(routes, "/_cat/indices", huge).await;
+    let f = found_with(probe_bounded(&server.endpoint()).await, &hits);
+    assert_eq!(
+        (f.exposure, f.severity),
+        (Exposure::Open, Severity::High),
+        "{}",
+        f.summary
+    );
+    let inv = f.inventory.as_ref().expect("inventory");
+    assert_eq!(inv.items.len(), 1000);
+    assert!(
+        inv.items.capacity() <= 1000,
+        "capacity {}",
+        inv.items.capacity()
+    );
+    assert!(inv.truncated);
+    assert_eq!(inv.total_items, rows as u64);
+    assert_eq!(inv.total_documents, Some(rows as u64));
+    assert_read_only(&hits);
 }

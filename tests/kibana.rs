@@ -551,3 +551,74 @@ async fn opensearch_dashboards_open_and_protected() {
     let f = found_with(support::probe(&server.endpoint()).await, &hits);
     assert_eq!(f.exposure, Exposure::AuthRequired, "{f:#?}");
 }
+
+/// Issue 5, item 4: a saved-objects answer far past 64 KiB (1,500 index patterns, as a
+/// hostile or very large instance may send) is read by the typed parser: open, at most
+/// 1,000 titles kept (the buffer too), every object counted, marked truncated.
+#[tokio::test]
+async fn kb_large_saved_objects_listing_is_capped() {
+    let (status, name) = vary_status(KB_01_8_12_2);
+    let titles: Vec<String> = (0..1_500).map(|n| format!("logs-{n:04}-*")).collect();
+    let refs: Vec<&str> = titles.iter().map(String::as_str).collect();
+    let body = saved_objects(&refs);
+    assert!(body.len() > 64 << 10, "{} bytes", body.len());
+    let kibana = Kibana {
+        name,
+        kbn_version: None,
+        root: redirect("/spaces/enter"),
+        status: kjson("200 OK", &status),
+        saved: kjson("200 OK", &body),
+        login: None,
+    };
+    let (server, hits) = kibana.serve().await;
+    let f = found_with(support::probe(&server.endpoint()).await, &hits);
+    assert_eq!(
+        (f.service.as_str(), f.exposure, f.severity),
+        ("kibana", Exposure::Open, Severity::High),
+        "{f:#?}"
+    );
+    assert_eq!(
+        f.summary,
+        "Kibana serves its API without credentials (1500 index patterns); it reads the cluster's data for anyone"
+    );
+    let inv = f.inventory.as_ref().expect("inventory");
+    assert_eq!(inv.items.len(), 1000);
+    assert!(inv.items.capacity() <= 1000, "{}", inv.items.capacity());
+    assert_eq!((inv.total_items, inv.user_items), (1500, 1500));
+    assert!(inv.truncated);
+    assert_eq!(inv.items[0].name, "logs-0000-*");
+    assert_read_only(&hits);
+}
+
+/// Issue 5, item 5: "1 index pattern", not "1 index patterns".
+#[tokio::test]
+async fn kb_summary_says_1_index_pattern() {
+    let (status, name) = vary_status(KB_02_7_17_0);
+    let kibana = Kibana {
+        name,
+        kbn_version: None,
+        root: redirect("/spaces/enter"),
+        status: kjson("200 OK", &status),
+        saved: kjson("200 OK", &saved_objects(&["logs-*"])),
+        login: None,
+    };
+    let (server, hits) = kibana.serve().await;
+    let f = found_with(support::probe(&server.endpoint()).await, &hits);
+    assert_kibana_open(&f, "7.17.0", &["logs-*"]);
+    assert_eq!(
+        f.summary,
+        "Kibana serves its API without credentials (1 index pattern); it reads the cluster's data for anyone"
+    );
+    let saved = f
+        .evidence
+        .iter()
+        .find(|e| e.request.starts_with("GET /api/saved_objects/_find"))
+        .expect("saved objects evidence");
+    assert!(
+        saved
+            .response
+            .ends_with(": 1 index pattern listed without credentials"),
+        "{saved:?}"
+    );
+    assert_read_only(&hits);
+}

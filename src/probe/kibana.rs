@@ -5,8 +5,14 @@
 //! `/api/status` alone proves nothing: Kibana 8.9+ answers anonymous callers with a
 //! redacted 200, and `status.allowAnonymous` serves the full status on secured instances.
 //! So a full status is followed by a saved-objects listing (index-pattern titles only),
-//! which only an instance without security answers.
+//! which only an instance without security answers. The listing is read by a typed visitor
+//! that keeps at most `max_items` titles and counts the rest, whatever its size (issue 5).
 
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::ProbeOutcome;
@@ -84,19 +90,18 @@ pub async fn recognise(site: &mut Site<'_>, root: &HttpReply) -> Option<ProbeOut
     match objects {
         Ok(reply) if reply.status == 200 => {
             if let Some(inventory) = index_patterns(&reply, kibana.site.cx.limits.max_items) {
+                let patterns = count(inventory.total_items, "index pattern", "index patterns");
                 kibana.record(
                     objects_path,
                     format!(
-                        "{}: {} index patterns listed without credentials",
-                        reply.describe(),
-                        inventory.total_items
+                        "{}: {patterns} listed without credentials",
+                        reply.describe()
                     ),
                 );
                 return Some(kibana.open(
                     format!(
-                        "{} serves its API without credentials ({} index patterns); it reads the cluster's data for anyone",
-                        flavour.name,
-                        inventory.total_items
+                        "{} serves its API without credentials ({patterns}); it reads the cluster's data for anyone",
+                        flavour.name
                     ),
                     Some(inventory),
                 ));
@@ -189,6 +194,11 @@ impl Kibana<'_, '_> {
     }
 }
 
+/// `1 index pattern`, `2 index patterns`.
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// What `/api/status` says about access.
 enum StatusVerdict {
     /// The full status: only served without security (or with allowAnonymous).
@@ -250,33 +260,215 @@ fn read_status(reply: &HttpReply) -> StatusVerdict {
     }
 }
 
-/// Index-pattern titles from a saved-objects `_find` answer.
+/// Index-pattern titles from a saved-objects `_find` answer, read by a typed visitor over
+/// the body (issue 5: no `serde_json::Value`, whatever its size): at most `max_items` titles
+/// are kept, every object is counted. `None` when the answer is no `saved_objects` listing.
 fn index_patterns(reply: &HttpReply, max_items: usize) -> Option<Inventory> {
-    let json = reply.json()?;
-    let objects = json.get("saved_objects")?.as_array()?;
-    let total = json
-        .get("total")
-        .and_then(Value::as_u64)
-        .unwrap_or(objects.len() as u64);
-    let items: Vec<DataSet> = objects
-        .iter()
-        .filter_map(|o| o.pointer("/attributes/title").and_then(Value::as_str))
-        .take(max_items)
-        .map(|title| DataSet {
-            name: title.to_string(),
-            system: title.starts_with('.'),
-            ..DataSet::default()
-        })
-        .collect();
-    let mut inventory = Inventory {
-        unit: "index-pattern".into(),
-        truncated: (items.len() as u64) < total,
-        items,
-        total_items: total,
-        ..Inventory::default()
+    let mut found = Patterns {
+        max: max_items,
+        ..Patterns::default()
     };
-    inventory.recount();
-    inventory.total_documents = None;
-    inventory.total_size_bytes = None;
-    Some(inventory)
+    let mut de = serde_json::Deserializer::from_slice(&reply.body);
+    let result = serde::Deserializer::deserialize_map(&mut de, FindAnswer(&mut found))
+        .and_then(|()| de.end());
+    let cut = match result {
+        Ok(()) => false,
+        // Cut at the read cap inside the list: the whole objects before the cut count.
+        Err(e) if e.is_eof() && reply.truncated && found.objects > 0 => true,
+        Err(_) => return None,
+    };
+    if !found.listed {
+        return None;
+    }
+    found.items.shrink_to_fit();
+    let total = found.total.unwrap_or(found.objects).max(found.objects);
+    Some(Inventory {
+        unit: "index-pattern".into(),
+        truncated: cut || (found.items.len() as u64) < total,
+        items: found.items,
+        total_items: total,
+        user_items: found.user,
+        total_documents: None,
+        total_size_bytes: None,
+    })
+}
+
+/// What the `_find` visitor gathers.
+#[derive(Default)]
+struct Patterns {
+    max: usize,
+    items: Vec<DataSet>,
+    /// Saved objects listed, kept or not.
+    objects: u64,
+    /// Titles that are not system patterns (`.`-prefixed), kept or not.
+    user: u64,
+    /// The answer's own `total`.
+    total: Option<u64>,
+    /// A `saved_objects` array was there.
+    listed: bool,
+}
+
+impl Patterns {
+    fn add(&mut self, title: Option<&str>) {
+        self.objects = self.objects.saturating_add(1);
+        let Some(title) = title else { return };
+        let system = title.starts_with('.');
+        if !system {
+            self.user = self.user.saturating_add(1);
+        }
+        if self.items.len() >= self.max {
+            return;
+        }
+        if self.items.len() == self.items.capacity() {
+            // Grow by doubling, but never past the cap.
+            let room = self
+                .items
+                .capacity()
+                .max(8)
+                .min(self.max - self.items.len());
+            self.items.reserve_exact(room);
+        }
+        self.items.push(DataSet {
+            name: crate::sanitize::clip(title, 255),
+            system,
+            ..DataSet::default()
+        });
+    }
+}
+
+/// The top-level `{"page":..,"per_page":..,"total":..,"saved_objects":[..]}`.
+struct FindAnswer<'p>(&'p mut Patterns);
+
+impl<'de> Visitor<'de> for FindAnswer<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a saved-objects answer")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let found = self.0;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                // Kibana writes a count; anything else is no `_find` answer.
+                "total" => found.total = map.next_value::<Option<u64>>()?,
+                "saved_objects" => map.next_value_seed(SavedObjects(&mut *found))?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `saved_objects` array, each object counted and its title kept while there is room.
+struct SavedObjects<'p>(&'p mut Patterns);
+
+impl<'de> DeserializeSeed<'de> for SavedObjects<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SavedObjects<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of saved objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.0.listed = true;
+        while let Some(object) = seq.next_element::<SavedObject<'de>>()? {
+            let title = object.attributes.as_ref().and_then(|a| a.title.as_deref());
+            self.0.add(title);
+        }
+        Ok(())
+    }
+}
+
+/// One saved object: only `attributes.title` is read, the rest skipped unparsed.
+#[derive(Deserialize)]
+struct SavedObject<'a> {
+    #[serde(borrow, default)]
+    attributes: Option<Attributes<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Attributes<'a> {
+    #[serde(borrow, default)]
+    title: Option<Cow<'a, str>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(body: &str, truncated: bool) -> HttpReply {
+        HttpReply {
+            status: 200,
+            headers: reqwest::header::HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+            truncated,
+            reservation: Default::default(),
+        }
+    }
+
+    #[test]
+    fn keeps_at_most_max_titles_and_counts_all() {
+        let objects: Vec<String> = (0..30)
+            .map(|n| {
+                format!(r#"{{"type":"index-pattern","id":"{n}","attributes":{{"title":"t{n:02}-*","fields":"[{{\"name\":\"x\"}}]"}},"references":[]}}"#)
+            })
+            .collect();
+        let body = format!(
+            r#"{{"page":1,"per_page":100,"total":30,"saved_objects":[{}]}}"#,
+            objects.join(",")
+        );
+        let inv = index_patterns(&reply(&body, false), 10).expect("a listing");
+        assert_eq!(inv.items.len(), 10);
+        assert!(inv.items.capacity() <= 10, "{}", inv.items.capacity());
+        assert_eq!(
+            (inv.total_items, inv.user_items, inv.truncated),
+            (30, 30, true)
+        );
+        assert_eq!(inv.items[9].name, "t09-*");
+
+        // Cut at the read cap: the whole objects before the cut count.
+        let cut = &body[..body.find("t12-*").expect("title")];
+        let inv = index_patterns(&reply(cut, true), 100).expect("a cut listing");
+        assert_eq!(inv.items.len(), 12);
+        assert_eq!(inv.total_items, 30);
+        assert!(inv.truncated);
+    }
+
+    #[test]
+    fn what_is_not_a_listing() {
+        for body in [
+            r#"{"page":1,"total":0}"#,
+            r#"{"saved_objects":{}}"#,
+            r#"{"total":"many","saved_objects":[]}"#,
+            r#"[]"#,
+            "",
+            "<html>",
+        ] {
+            assert!(
+                index_patterns(&reply(body, false), 10).is_none(),
+                "{body:?}"
+            );
+        }
+        let empty = index_patterns(&reply(r#"{"total":0,"saved_objects":[]}"#, false), 10)
+            .expect("an empty listing");
+        assert_eq!((empty.total_items, empty.truncated), (0, false));
+        // No title: counted, not kept.
+        let untitled = index_patterns(
+            &reply(r#"{"saved_objects":[{"id":"x","attributes":{}}]}"#, false),
+            10,
+        )
+        .expect("a listing");
+        assert_eq!((untitled.total_items, untitled.items.len()), (1, 0));
+    }
 }

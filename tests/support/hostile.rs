@@ -1,8 +1,8 @@
 //! Hostile and broken servers on loopback, for the negative tests: a port that accepts and
-//! never answers, one that drips a reply a byte at a time, one that streams an endless body,
-//! one that answers garbage or hangs up at once, a closed port, a port that speaks TLS and
-//! plain HTTP on the same socket (nginx `ssl` with `error_page 497`), and a port that answers
-//! MongoDB's HTTP notice but no wire protocol.
+//! never answers, one that drips a reply a byte at a time, one that streams a huge body (one
+//! byte, or a listing row, repeated), one that answers garbage or hangs up at once, a closed
+//! port, a port that speaks TLS and plain HTTP on the same socket (nginx `ssl` with
+//! `error_page 497`), and a port that answers MongoDB's HTTP notice but no wire protocol.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -113,13 +113,50 @@ pub struct Huge {
     pub len: usize,
 }
 
+/// A huge body made of a repeated `unit` (a listing row, say): `prefix`, then `unit` over
+/// and over (the last copy cut where the length runs out), then `suffix`, `len` bytes in
+/// all. [`Huge`] is the one-byte case.
+#[derive(Clone, Debug)]
+pub struct Repeating {
+    /// Status line after `HTTP/1.1 `.
+    pub status: String,
+    /// Content type header value.
+    pub content_type: String,
+    /// First bytes of the body.
+    pub prefix: Vec<u8>,
+    /// The bytes repeated after the prefix (never empty).
+    pub unit: Vec<u8>,
+    /// Last bytes of the body.
+    pub suffix: Vec<u8>,
+    /// Body length in bytes.
+    pub len: usize,
+}
+
+impl From<Huge> for Repeating {
+    fn from(huge: Huge) -> Repeating {
+        Repeating {
+            status: huge.status,
+            content_type: huge.content_type,
+            prefix: huge.prefix,
+            unit: vec![huge.fill],
+            suffix: huge.suffix,
+            len: huge.len,
+        }
+    }
+}
+
 /// An HTTP server that answers `routes`, except that the path `huge_path` (any query) gets
-/// the streamed [`Huge`] body. Request lines are recorded in the returned hits.
-pub async fn huge_http(routes: Routes, huge_path: &str, huge: Huge) -> (FakeServer, Hits) {
+/// the streamed [`Huge`] (or [`Repeating`]) body. Request lines are recorded in the
+/// returned hits.
+pub async fn huge_http(
+    routes: Routes,
+    huge_path: &str,
+    huge: impl Into<Repeating>,
+) -> (FakeServer, Hits) {
     let hits: Hits = Arc::default();
     let seen = hits.clone();
     let routes = Arc::new(routes);
-    let huge = Arc::new(huge);
+    let huge = Arc::new(huge.into());
     let huge_path = Arc::new(huge_path.to_string());
     let server = serve(false, move |mut conn| {
         let (routes, seen, huge, huge_path) = (
@@ -148,7 +185,7 @@ pub async fn huge_http(routes: Routes, huge_path: &str, huge: Huge) -> (FakeServ
     (server, hits)
 }
 
-async fn stream_huge(conn: &mut BoxConn, huge: &Huge) {
+async fn stream_huge(conn: &mut BoxConn, huge: &Repeating) {
     let head = format!(
         "HTTP/1.1 {}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
         huge.status, huge.content_type, huge.len
@@ -157,7 +194,13 @@ async fn stream_huge(conn: &mut BoxConn, huge: &Huge) {
     {
         return;
     }
-    let block = vec![huge.fill; 64 * 1024];
+    // Whole units per block, so that consecutive blocks continue the pattern.
+    let unit: &[u8] = if huge.unit.is_empty() {
+        b" "
+    } else {
+        &huge.unit
+    };
+    let block = unit.repeat((64 * 1024 / unit.len()).max(1));
     let mut left = huge
         .len
         .saturating_sub(huge.prefix.len() + huge.suffix.len());
