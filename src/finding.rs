@@ -184,12 +184,14 @@ pub struct Inventory {
     pub items: Vec<DataSet>,
     /// How many items the server reported in all (may exceed `items.len()`).
     pub total_items: u64,
-    /// Items that hold user data rather than system data.
+    /// Data sets, of all the server listed, that hold user data rather than system data.
     pub user_items: u64,
-    /// Sum of documents over all items, where reported.
+    /// Documents over every data set the server listed (kept in `items` or not), where
+    /// reported; saturating.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_documents: Option<u64>,
-    /// Sum of sizes over all items, where reported.
+    /// Bytes over every data set the server listed (kept in `items` or not), where
+    /// reported; saturating.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_size_bytes: Option<u64>,
     /// True when ajar stopped listing before the end (item or byte caps).

@@ -219,20 +219,21 @@ async fn server_strings_are_escaped_in_json_and_human_output() {
                 u32::from(c)
             );
         }
-        assert!(
-            raw.contains("prod\\u009b31m\\u007f\\u202egol\\u2028\\u200b\\u061cx"),
-            "{raw}"
-        );
         let result: Value = if format == "jsonl" {
             serde_json::from_str(raw.lines().next().unwrap_or_default()).expect("a JSON line")
         } else {
             json(&out)["results"][0].clone()
         };
-        assert_eq!(
-            result["details"]["cluster_name"], hostile,
-            "the value survives"
-        );
-        assert_eq!(result["inventory"]["items"][0]["name"], hostile);
+        // Probes clip and escape names as they read them; whatever reaches the JSON
+        // writer is escaped again there, so no path lets the characters through.
+        for value in [
+            &result["details"]["cluster_name"],
+            &result["inventory"]["items"][0]["name"],
+        ] {
+            let text = value.as_str().expect("a string");
+            assert!(text.starts_with("prod"), "{text}");
+            assert!(!text.contains(HIDDEN), "{text:?}");
+        }
     }
     let out = Run::new(&["scan", "-v", &target]).output().await;
     let text = stdout(&out);

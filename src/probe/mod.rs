@@ -208,14 +208,14 @@ pub const SERVICES: &[ServiceInfo] = &[
         name: "Elasticsearch 1.x-9.x",
         ports: &[9200],
         probe: ProbeKind::Http,
-        check: "GET / banner; open when _cat/indices lists indices without credentials",
+        check: "GET / banner and a decoy path; open when _cat/indices returns the product's listing and the listed indices' mappings agree",
     },
     ServiceInfo {
         id: "opensearch",
         name: "OpenSearch 1.x-2.x, Amazon OpenSearch Service",
         ports: &[9200],
         probe: ProbeKind::Http,
-        check: "GET / banner (version.distribution); open when _cat/indices lists indices",
+        check: "GET / banner (version.distribution); open when _cat/indices returns the product's listing and the mappings agree",
     },
     ServiceInfo {
         id: "kibana",
@@ -236,7 +236,7 @@ pub const SERVICES: &[ServiceInfo] = &[
         name: "MongoDB 2.6-8.x (mongod, mongos)",
         ports: &[27017, 27018, 27019],
         probe: ProbeKind::MongoDb,
-        check: "hello/isMaster handshake; open when listDatabases succeeds without credentials",
+        check: "hello/isMaster handshake; open when listDatabases returns a well-formed list (an empty one confirmed by listCollections)",
     },
 ];
 

@@ -413,7 +413,7 @@ async fn sizes_near_i64_max_saturate_in_totals_and_summary() {
     );
     assert_eq!(
         finding.summary,
-        "no credentials needed: listDatabases lists 4 databases, 1 with user data, 9223 PB on disk in all"
+        "no credentials needed: listDatabases lists 4 databases, 1 with user data, 9.2 EB on disk in all"
     );
 }
 
