@@ -22,8 +22,11 @@ NMAP=${NMAP:-1}
 FLEET_SECONDS=${FLEET_SECONDS:-1800}
 NMAP_MAX=${NMAP_MAX:-1500}
 AJAR_MAX=${AJAR_MAX:-120}
-FLEET_BIN="$ROOT/target/release/examples/fleet"
-AJAR_BIN="$ROOT/target/release/ajar"
+# Binaries land where cargo puts them: CARGO_TARGET_DIR when set, ./target otherwise.
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
+FLEET_BIN="$TARGET_DIR/release/examples/fleet"
+AJAR_BIN="$TARGET_DIR/release/ajar"
 
 mkdir -p "$OUT"
 

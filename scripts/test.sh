@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, CLI tests and the integration tests against
-# protocol-faithful fake servers on 127.0.0.1. This is README's test command.
-# Servers that later probes test against (Redis, PostgreSQL, ...) are installed from
-# Debian and started here, on loopback, and stopped after.
+# protocol-faithful fake servers on loopback. This is README's test command.
+#
+# No real server is started yet: Debian packages none of the products ajar speaks today
+# (Elasticsearch, OpenSearch, Kibana, MongoDB), so their tests replay documented responses
+# (tests/fixtures/*/SOURCES.md). Probes of Debian-packaged stores will install and start
+# their servers here, on loopback, and stop them by PID afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)

@@ -10,6 +10,7 @@
 //! - [`gate`]: exit codes, signals, piped targets, certificate verification.
 //! - [`scope`]: one server one result, exclusions, `--max-hosts`, bounded input.
 //! - [`evidence`]: evidence in every result, `-v`, `--debug`, summaries, escaping.
+//! - [`memory`]: peak memory under hostile listings and a large expansion.
 
 mod support;
 
@@ -20,5 +21,6 @@ mod evidence;
 mod gate;
 mod http_traps;
 mod kibana;
+mod memory;
 mod mongodb;
 mod scope;

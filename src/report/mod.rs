@@ -473,6 +473,41 @@ mod tests {
     }
 
     #[test]
+    fn a_run_of_unresolved_names_or_failures_scanned_nothing() {
+        let mut report = Report::new(2, 0);
+        report.note_unresolved(&[Unresolved {
+            name: "db.internal".into(),
+            reason: "Name or service not known".into(),
+        }]);
+        report.finish(false);
+        assert!(report.nothing_scanned());
+        assert_eq!(report.why_nothing_scanned(), "1 name did not resolve");
+        assert_eq!(report.errors[0].note, "cannot resolve: Name or service not known");
+
+        let mut report = Report::new(1, 2);
+        for outcome in [Outcome::Failed("x".into()), Outcome::Failed("y".into())] {
+            let _ = report.record(EndpointResult {
+                endpoint: "127.0.0.1:1".into(),
+                address: None,
+                outcome,
+                evidence: Vec::new(),
+                elapsed: std::time::Duration::ZERO,
+            });
+        }
+        assert!(report.nothing_scanned());
+        assert_eq!(report.why_nothing_scanned(), "2 endpoints failed");
+        // One refused port is an answer: the run scanned something.
+        let _ = report.record(EndpointResult {
+            endpoint: "127.0.0.1:2".into(),
+            address: None,
+            outcome: Outcome::Closed,
+            evidence: Vec::new(),
+            elapsed: std::time::Duration::ZERO,
+        });
+        assert!(!report.nothing_scanned());
+    }
+
+    #[test]
     fn exposed_totals_saturate() {
         let mut exposed = Exposed::default();
         exposed.add(u64::MAX - 1, 5);
