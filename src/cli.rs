@@ -54,6 +54,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Targets: host, host:port, IPv6 (bracketed with a port), CIDR, http(s)://host:port/prefix/, mongodb://host:port.
+    /// With none (and no -i), targets piped on stdin are read; else 127.0.0.1.
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
 

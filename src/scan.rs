@@ -311,9 +311,10 @@ async fn run_probes(cx: &ProbeContext, endpoint: &Endpoint, trace: &mut Trace) -
             }
             ProbeOutcome::Closed => return Outcome::Closed,
             ProbeOutcome::Unreachable => return Outcome::Unreachable,
-            // Silence after another probe got an answer means "not this protocol": a
-            // server that waits for more bytes of its own protocol.
-            ProbeOutcome::Silent if answered => {
+            // Silence after another probe got an answer (or a hang-up that looked like a
+            // TLS port) means "not this protocol": a server that waits for more bytes of
+            // its own protocol. The endpoint is not silent; its notes say what it did.
+            ProbeOutcome::Silent if answered || !notes.is_empty() => {
                 notes.push(format!(
                     "{}: no answer before the timeout",
                     probe.label(used_tls)

@@ -560,7 +560,10 @@ async fn kb_large_saved_objects_listing_is_capped() {
     let (status, name) = vary_status(KB_01_8_12_2);
     let titles: Vec<String> = (0..1_500).map(|n| format!("logs-{n:04}-*")).collect();
     let refs: Vec<&str> = titles.iter().map(String::as_str).collect();
-    let body = saved_objects(&refs);
+    // One page of 1,500 objects: a page as large as the answer says it is (per_page
+    // 10000, Kibana's largest), so it agrees with itself and is judged on its size.
+    let body = saved_objects(&refs).replace("\"per_page\":100,", "\"per_page\":10000,");
+    assert!(body.contains("\"per_page\":10000"));
     assert!(body.len() > 64 << 10, "{} bytes", body.len());
     let kibana = Kibana {
         name,
@@ -620,5 +623,38 @@ async fn kb_summary_says_1_index_pattern() {
             .ends_with(": 1 index pattern listed without credentials"),
         "{saved:?}"
     );
+    assert_read_only(&hits);
+}
+
+/// A `_find` page that holds fewer objects than its own `total` and `per_page` allow is
+/// not an answer Kibana sends (a stub or a decoy): the full status came back without
+/// credentials, so the verdict is `undetermined`, never `open` with a total taken on trust
+/// (before: "open, 18446744073709551615 index patterns").
+#[tokio::test]
+async fn kb_find_page_that_contradicts_its_total_is_undetermined() {
+    let (status, name) = vary_status(KB_01_8_12_2);
+    let kibana = Kibana {
+        name,
+        kbn_version: None,
+        root: redirect("/spaces/enter"),
+        status: kjson("200 OK", &status),
+        saved: kjson(
+            "200 OK",
+            r#"{"page":1,"per_page":100,"total":18446744073709551615,"saved_objects":[{"type":"index-pattern","id":"1","attributes":{"title":"logs-*"},"references":[]}]}"#,
+        ),
+        login: None,
+    };
+    let (server, hits) = kibana.serve().await;
+    let f = found_with(support::probe(&server.endpoint()).await, &hits);
+    assert_eq!(
+        (f.service.as_str(), f.exposure, f.severity),
+        ("kibana", Exposure::Undetermined, Severity::Low),
+        "{f:#?}"
+    );
+    assert_eq!(
+        f.summary,
+        "Kibana access could not be judged: the full status is served without credentials, but the saved-objects answer is not a listing Kibana sends"
+    );
+    assert!(f.inventory.is_none());
     assert_read_only(&hits);
 }

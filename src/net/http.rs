@@ -108,6 +108,9 @@ pub enum HttpError {
     EmptyReply,
     /// The server answered with bytes that are not HTTP.
     NotHttp(String),
+    /// The server answered HTTP, but its response head is larger than the client reads
+    /// (too many or too long headers): an HTTP server, and a hostile or broken one.
+    HeadTooLarge,
     /// The TLS handshake failed.
     Tls(String),
     /// The server speaks TLS but its certificate failed `--verify-tls`.
@@ -126,6 +129,9 @@ impl std::fmt::Display for HttpError {
             HttpError::Timeout => f.write_str("no complete response before the timeout"),
             HttpError::EmptyReply => f.write_str("connection closed without a response"),
             HttpError::NotHttp(e) => write!(f, "not an HTTP response: {e}"),
+            HttpError::HeadTooLarge => f.write_str(
+                "an HTTP response head too large to read (too many or too long headers)",
+            ),
             HttpError::Tls(e) => write!(f, "TLS handshake failed: {e}"),
             HttpError::Certificate(e) => {
                 write!(f, "TLS certificate not trusted (--verify-tls): {e}")
@@ -282,6 +288,10 @@ fn classify(error: &reqwest::Error) -> HttpError {
         if let Some(h) = err.downcast_ref::<hyper::Error>() {
             if h.is_incomplete_message() {
                 hyper_kind.get_or_insert("incomplete");
+            } else if h.is_parse() && h.to_string().contains("too large") {
+                // `is_parse_too_large` needs hyper's server feature; its message is
+                // "message head is too large".
+                hyper_kind.get_or_insert("too large");
             } else if h.is_parse() || h.is_parse_status() {
                 hyper_kind.get_or_insert("parse");
             }
@@ -311,6 +321,9 @@ fn classify(error: &reqwest::Error) -> HttpError {
         } else {
             HttpError::Tls(tls)
         };
+    }
+    if hyper_kind == Some("too large") {
+        return HttpError::HeadTooLarge;
     }
     if hyper_kind == Some("parse") {
         return HttpError::NotHttp(chain(error));

@@ -244,6 +244,13 @@ fn transport_outcome(error: HttpError, tls: bool) -> ProbeOutcome {
         HttpError::EmptyReply | HttpError::NotHttp(_) if !tls => {
             ProbeOutcome::WantsTls(error.to_string())
         }
+        // It spoke HTTP; no probe of another protocol will do better on this port.
+        HttpError::HeadTooLarge => ProbeOutcome::NotThis {
+            note: error.to_string(),
+            hint: None,
+            transport_confirmed: true,
+            speaks_protocol: true,
+        },
         other => ProbeOutcome::NotThis {
             note: other.to_string(),
             hint: None,

@@ -107,7 +107,11 @@ pub async fn recognise(site: &mut Site<'_>, root: &HttpReply) -> Option<ProbeOut
                 ));
             }
             kibana.record(objects_path, reply.describe());
-            Some(kibana.protected("saved objects answer is not a listing"))
+            // Kibana's full status came back without credentials, but its saved-objects
+            // answer is not one Kibana sends: nothing refused, nothing listed.
+            Some(kibana.undetermined(
+                "the full status is served without credentials, but the saved-objects answer is not a listing Kibana sends",
+            ))
         }
         // OpenSearch Dashboards numbers restart at 1.0 and always have the API.
         Ok(reply)
@@ -187,12 +191,24 @@ impl Kibana<'_, '_> {
         ProbeOutcome::Found(Box::new(f))
     }
 
+    fn undetermined(&self, why: &str) -> ProbeOutcome {
+        let f = self.finding(
+            Exposure::Undetermined,
+            Severity::Low,
+            format!("{} access could not be judged: {why}", self.flavour.name),
+        );
+        ProbeOutcome::Found(Box::new(f))
+    }
+
     fn open(&self, summary: String, inventory: Option<Inventory>) -> ProbeOutcome {
         let mut f = self.finding(Exposure::Open, Severity::High, summary);
         f.inventory = inventory;
         ProbeOutcome::Found(Box::new(f))
     }
 }
+
+/// The page size ajar asks `_find` for.
+const PAGE_SIZE: u64 = 100;
 
 /// `1 index pattern`, `2 index patterns`.
 fn count(n: u64, one: &str, many: &str) -> String {
@@ -280,6 +296,14 @@ fn index_patterns(reply: &HttpReply, max_items: usize) -> Option<Inventory> {
     if !found.listed {
         return None;
     }
+    // One page of a real `_find` holds `min(total, per_page)` objects (ajar asks for 100):
+    // a page that holds fewer or more than its own total allows is not Kibana's answer.
+    if let Some(total) = found.total
+        && !cut
+        && found.objects != total.min(found.per_page.unwrap_or(PAGE_SIZE))
+    {
+        return None;
+    }
     found.items.shrink_to_fit();
     let total = found.total.unwrap_or(found.objects).max(found.objects);
     Some(Inventory {
@@ -304,6 +328,8 @@ struct Patterns {
     user: u64,
     /// The answer's own `total`.
     total: Option<u64>,
+    /// The answer's own page size.
+    per_page: Option<u64>,
     /// A `saved_objects` array was there.
     listed: bool,
 }
@@ -352,6 +378,7 @@ impl<'de> Visitor<'de> for FindAnswer<'_> {
             match key.as_ref() {
                 // Kibana writes a count; anything else is no `_find` answer.
                 "total" => found.total = map.next_value::<Option<u64>>()?,
+                "per_page" => found.per_page = map.next_value::<Option<u64>>()?,
                 "saved_objects" => map.next_value_seed(SavedObjects(&mut *found))?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -451,6 +478,9 @@ mod tests {
             r#"{"page":1,"total":0}"#,
             r#"{"saved_objects":{}}"#,
             r#"{"total":"many","saved_objects":[]}"#,
+            // A page holding fewer objects than its own total and page size allow.
+            r#"{"page":1,"per_page":100,"total":18446744073709551615,"saved_objects":[{"attributes":{"title":"a"}}]}"#,
+            r#"{"total":5,"saved_objects":[]}"#,
             r#"[]"#,
             "",
             "<html>",

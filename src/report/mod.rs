@@ -482,7 +482,10 @@ mod tests {
         report.finish(false);
         assert!(report.nothing_scanned());
         assert_eq!(report.why_nothing_scanned(), "1 name did not resolve");
-        assert_eq!(report.errors[0].note, "cannot resolve: Name or service not known");
+        assert_eq!(
+            report.errors[0].note,
+            "cannot resolve: Name or service not known"
+        );
 
         let mut report = Report::new(1, 2);
         for outcome in [Outcome::Failed("x".into()), Outcome::Failed("y".into())] {

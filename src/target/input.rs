@@ -117,7 +117,7 @@ mod tests {
             let n = self.0.read(buf)?;
             for b in &mut buf[..n] {
                 self.1 += 1;
-                if self.1 % 4001 == 0 {
+                if self.1.is_multiple_of(4001) {
                     *b = b'\n';
                 }
             }

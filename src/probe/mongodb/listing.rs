@@ -132,10 +132,11 @@ fn check(value: Result<RawBsonRef<'_>, bson::error::Error>) -> Result<Fields<'_>
                 }
                 other => format!("has a sizeOnDisk that is {}", type_name(other)),
             })?);
-        } else if key == "empty" && empty.is_none() {
-            if let Ok(RawBsonRef::Boolean(value)) = element.value() {
-                empty = Some(value);
-            }
+        } else if key == "empty"
+            && empty.is_none()
+            && let Ok(RawBsonRef::Boolean(value)) = element.value()
+        {
+            empty = Some(value);
         }
     }
     match name {
