@@ -240,7 +240,7 @@ impl Future for CatchPanic {
 /// to want it, over TLS. The first probe that recognises its service decides. Every
 /// exchange is recorded; a finding gets its own probe's, any other outcome all of them.
 pub async fn detect(cx: &ProbeContext, endpoint: &Endpoint, deadline: Instant) -> Detection {
-    let mut trace = Trace::new(endpoint.authority());
+    let mut trace = Trace::new(endpoint);
     let outcome =
         match tokio::time::timeout_at(deadline, run_probes(cx, endpoint, &mut trace)).await {
             Ok(outcome) => outcome,

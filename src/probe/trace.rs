@@ -27,10 +27,17 @@ pub struct Trace {
 }
 
 impl Trace {
-    /// An empty trace for `endpoint` (`host:port`, for the debug log).
-    pub fn new(endpoint: impl Into<String>) -> Trace {
+    /// An empty trace for `endpoint` (`host:port`), named in the debug log. Most endpoints
+    /// of a scan are closed ports that record nothing, so the name is only formatted when
+    /// debug logging is on.
+    pub fn new(endpoint: impl std::fmt::Display) -> Trace {
+        let endpoint = if tracing::enabled!(tracing::Level::DEBUG) {
+            endpoint.to_string()
+        } else {
+            String::new()
+        };
         Trace {
-            endpoint: endpoint.into(),
+            endpoint,
             ..Trace::default()
         }
     }
