@@ -220,3 +220,26 @@ async fn findings_gate_before_partial_failure() {
     let report: Value = json(&out);
     assert_eq!(report["severities"]["critical"], 1);
 }
+
+/// A banner with an answer that is no listing (HTTP 204) is not an open store, so
+/// `--fail-on medium` does not fail the build on it; before, "0 indices listed" was
+/// `open`, `medium`, and exit 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fail_on_medium_ignores_an_empty_answer_that_is_no_listing() {
+    let routes = Routes::new()
+        .at("/", Reply::json(&es7_banner()))
+        .at("/_cat/indices", Reply::new("204 No Content", ""));
+    let (es, _) = crate::support::http_fake::http_server(false, routes).await;
+    let out = Run::new(&["scan", "-f", "json", "--fail-on", "medium"])
+        .arg(format!("127.0.0.1:{}", es.addr.port()))
+        .output()
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["endpoints"]["open"], 0);
+    assert_eq!(report["results"], Value::Array(vec![]));
+    let note = report["unidentified"][0]["note"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(note.contains("likely a honeypot or decoy"), "{note}");
+}
