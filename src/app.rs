@@ -15,8 +15,8 @@ use crate::probe::{self, Limits, ProbeContext, SERVICES};
 use crate::progress::Progress;
 use crate::report::{NoteKind, Recorded, Report, Reporter};
 use crate::scan::{self, EngineConfig};
-use crate::target::resolve::{SystemResolver, resolve_all};
-use crate::target::{Exclusions, TargetSet, TargetSetBuilder, parse_ports};
+use crate::targets::resolve::{SystemResolver, resolve_all};
+use crate::targets::{Exclusions, TargetSet, TargetSetBuilder, parse_ports};
 
 /// Exit codes, documented in `--help` and README.
 pub mod exit {

@@ -3,7 +3,7 @@
 //! like personal data, never the data itself.
 //!
 //! The library is what the `ajar` binary, the tests and other tools use:
-//! [`target`] parses and expands targets, [`scan`] runs probes over them with bounded
+//! [`targets`] parses and expands targets, [`scan`] runs probes over them with bounded
 //! concurrency, [`probe`] holds one module per protocol, [`finding`] is the result model and
 //! [`report`] writes it out.
 
@@ -16,5 +16,5 @@ pub mod progress;
 pub mod report;
 pub mod sanitize;
 pub mod scan;
-pub mod target;
+pub mod targets;
 pub mod time;

@@ -22,7 +22,7 @@ use tokio::time::Instant;
 use crate::finding::{EndpointResult, Evidence, Outcome};
 use crate::probe::trace::Trace;
 use crate::probe::{ProbeContext, ProbeKind, ProbeOutcome};
-use crate::target::{Endpoint, Host, TargetSet, Transport};
+use crate::targets::{Endpoint, Host, TargetSet, Transport};
 
 /// Limits of a scan run.
 #[derive(Debug, Clone, Copy)]
@@ -390,7 +390,7 @@ impl HostLimiter {
 mod tests {
     use super::*;
     use crate::probe::Limits;
-    use crate::target::{Exclusions, TargetSetBuilder};
+    use crate::targets::{Exclusions, TargetSetBuilder};
 
     fn context(timeout: Duration) -> ProbeContext {
         ProbeContext::new(timeout, false, Limits::default()).expect("context")

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use ajar::finding::{DataSet, Exposure, Finding, Outcome, Severity};
-use ajar::target::{Endpoint, TargetSpec, parse_target};
+use ajar::targets::{Endpoint, TargetSpec, parse_target};
 use serde_json::{Value, json};
 
 use crate::support::hostile::{random_u64, tls_or_plain};

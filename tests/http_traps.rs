@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use ajar::finding::{Evidence, Exposure, Outcome, Severity};
 use ajar::scan::Detection;
-use ajar::target::Endpoint;
+use ajar::targets::Endpoint;
 use serde_json::json;
 
 use crate::elastic::{
@@ -387,7 +387,7 @@ async fn immediate_close_is_unidentified() {
 async fn closed_port_is_closed() {
     let port = closed_port().await;
     let endpoint = Endpoint::new(
-        ajar::target::Host::Ip("127.0.0.1".parse().expect("ip")),
+        ajar::targets::Host::Ip("127.0.0.1".parse().expect("ip")),
         port,
     );
     assert_eq!(probe_bounded(&endpoint).await, Outcome::Closed);

@@ -18,7 +18,7 @@ use ajar::finding::{Exposure, Finding, Outcome, Severity};
 use ajar::probe::mongodb::{self, wire};
 use ajar::probe::trace::Trace;
 use ajar::probe::{ProbeKind, ProbeOutcome};
-use ajar::target::{Endpoint, Protocol};
+use ajar::targets::{Endpoint, Protocol};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::mongo_fake::{self, FakeDb, Log, MongoProfile, assert_read_only, entries};
@@ -1204,7 +1204,7 @@ async fn silent_server_is_silent() {
 #[tokio::test]
 async fn closed_port_is_closed() {
     let port = hostile::closed_port().await;
-    let endpoint = Endpoint::new(ajar::target::Host::Ip([127, 0, 0, 1].into()), port);
+    let endpoint = Endpoint::new(ajar::targets::Host::Ip([127, 0, 0, 1].into()), port);
     let outcome = mongodb::probe(&short_context(), &endpoint, false, &mut Trace::new("test")).await;
     assert_eq!(outcome, ProbeOutcome::Closed);
 }

@@ -12,7 +12,7 @@ use url::Url;
 
 use super::Net;
 use super::budget::{Budget, Reservation};
-use crate::target::Endpoint;
+use crate::targets::Endpoint;
 
 /// Largest body [`HttpReply::json`] parses into a `serde_json::Value`. A value tree costs
 /// up to forty times its text (an 8 MiB body of `{}`s is hundreds of MB), so anything that

@@ -22,7 +22,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-use crate::target::Host;
+use crate::targets::Host;
 
 /// A connected byte stream, plain or TLS, as the probes see it.
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -69,7 +69,7 @@ impl std::fmt::Display for ConnectError {
 }
 
 /// Host names of a scan and the address each is scanned at, resolved once before the
-/// first probe (see `target::resolve`).
+/// first probe (see `targets::resolve`).
 pub type Names = Arc<HashMap<Arc<str>, IpAddr>>;
 
 /// How server certificates are treated.

@@ -14,7 +14,7 @@ use crate::finding::{Exposure, Finding, Severity};
 use crate::net::ConnectError;
 use crate::net::http::{HttpClient, HttpError, HttpReply};
 use crate::sanitize::clip;
-use crate::target::Endpoint;
+use crate::targets::Endpoint;
 
 /// Probes one endpoint over HTTP (`tls` false) or HTTPS.
 pub async fn probe(

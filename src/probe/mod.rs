@@ -16,7 +16,7 @@ use crate::finding::Finding;
 use crate::net::budget::Budget;
 use crate::net::http::HttpClient;
 use crate::net::{Names, Net, TlsPolicy};
-use crate::target::{Endpoint, Protocol};
+use crate::targets::{Endpoint, Protocol};
 use trace::Trace;
 
 /// Caps on how much a probe reads and lists, so one endpoint's cost stays bounded.

@@ -16,7 +16,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use crate::finding::{EndpointResult, Evidence, Exposure, Finding, Outcome, Severity};
-use crate::target::Unresolved;
+use crate::targets::Unresolved;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use ajar::finding::{Finding, Outcome};
 use ajar::probe::{Limits, ProbeContext};
-use ajar::target::{Endpoint, Host};
+use ajar::targets::{Endpoint, Host};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 

@@ -38,7 +38,7 @@ use tokio::time::Instant;
 use super::trace::Trace;
 use super::{ProbeContext, ProbeKind, ProbeOutcome};
 use crate::finding::{Exposure, Finding, Inventory, Severity};
-use crate::target::Endpoint;
+use crate::targets::Endpoint;
 use handshake::Hello;
 
 /// `listCollections` exists from wire version 3 (3.0).

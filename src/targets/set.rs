@@ -409,7 +409,7 @@ impl TargetSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::resolve::{StaticResolver, resolve_all};
+    use crate::targets::resolve::{StaticResolver, resolve_all};
 
     fn build(
         lines: &str,
