@@ -153,6 +153,18 @@ impl TargetSetBuilder {
     ) -> Result<TargetSet, TargetError> {
         let mut excluded = exclusions.ranges.clone();
         for name in &exclusions.names {
+            // An exclusion that cannot be applied fails closed: scanning on without it
+            // could reach the very host it was meant to protect.
+            if let Some(reason) = resolved.failed.get(name) {
+                return Err(TargetError::Invalid {
+                    origin: "--exclude".into(),
+                    input: name.to_string(),
+                    reason: format!(
+                        "cannot resolve: {}; an exclusion that cannot be applied stops the scan",
+                        crate::sanitize::clip(reason, 120)
+                    ),
+                });
+            }
             for addr in resolved.addrs.get(name).into_iter().flatten() {
                 excluded.insert_addr(*addr);
             }
@@ -536,6 +548,22 @@ mod tests {
         assert_eq!(all(&set), ["127.0.0.2:9200"]);
         let set = build("127.0.0.0/30\n", &[9200], &["::ffff:127.0.0.0/127"], 10).expect("set");
         assert_eq!(all(&set), ["127.0.0.2:9200", "127.0.0.3:9200"]);
+    }
+
+    #[test]
+    fn an_exclusion_that_does_not_resolve_stops_the_scan() {
+        let error = build_with(
+            "127.0.0.1:9200\n",
+            &[9200],
+            &["gone.invalid"],
+            10,
+            &localhost(),
+        )
+        .expect_err("fails closed");
+        assert_eq!(
+            error.to_string(),
+            "--exclude: \"gone.invalid\": cannot resolve: Name or service not known; an exclusion that cannot be applied stops the scan"
+        );
     }
 
     #[test]
