@@ -216,13 +216,21 @@ impl Report {
     pub fn record(&mut self, result: EndpointResult) -> Option<Recorded> {
         let c = &mut self.counts;
         c.scanned += 1;
+        let EndpointResult {
+            endpoint,
+            address,
+            outcome,
+            evidence,
+            ..
+        } = result;
+        // The result is consumed: its parts move into the note, nothing is copied.
         let note = |note: String| Note {
-            endpoint: result.endpoint.clone(),
-            address: result.address.clone(),
+            endpoint,
+            address,
             note,
-            evidence: result.evidence.clone(),
+            evidence,
         };
-        match result.outcome {
+        match outcome {
             Outcome::Found(finding) => {
                 c.identified += 1;
                 match finding.exposure {
@@ -257,13 +265,13 @@ impl Report {
                     note("accepted the connection but sent nothing before the timeout".into()),
                 ))
             }
-            Outcome::Unidentified(ref text) => {
+            Outcome::Unidentified(text) => {
                 c.unidentified += 1;
-                Some(Recorded::Note(NoteKind::Unidentified, note(text.clone())))
+                Some(Recorded::Note(NoteKind::Unidentified, note(text)))
             }
-            Outcome::Failed(ref text) => {
+            Outcome::Failed(text) => {
                 c.failed += 1;
-                Some(Recorded::Note(NoteKind::Error, note(text.clone())))
+                Some(Recorded::Note(NoteKind::Error, note(text)))
             }
         }
     }
