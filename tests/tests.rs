@@ -10,6 +10,8 @@
 //! - [`gate`]: exit codes, signals, piped targets, certificate verification.
 //! - [`scope`]: one server one result, exclusions, `--max-hosts`, bounded input.
 //! - [`evidence`]: evidence in every result, `-v`, `--debug`, summaries, escaping.
+//! - [`panels`]: the data-driven probes of `probes/` against documented replies.
+//! - [`real`]: real servers from Debian packages, started by `scripts/test.sh`.
 //! - [`memory`]: peak memory under hostile listings and a large expansion.
 
 mod support;
@@ -23,4 +25,6 @@ mod http_traps;
 mod kibana;
 mod memory;
 mod mongodb;
+mod panels;
+mod real;
 mod scope;

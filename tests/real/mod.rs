@@ -1,0 +1,39 @@
+//! Real servers from Debian packages, started on loopback by `scripts/test.sh`
+//! (`scripts/servers/`), which writes one `NAME=host:port` line per server into the file
+//! named by `AJAR_SERVERS_ENV`. Each test scans its server through the binary and asserts
+//! the exact verdict. Under `CI=true` a missing server fails the test; elsewhere the test
+//! says it skipped, on stderr.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// The `NAME=host:port` table `scripts/test.sh` wrote, read once.
+fn table() -> &'static HashMap<String, String> {
+    static TABLE: OnceLock<HashMap<String, String>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let Ok(path) = std::env::var("AJAR_SERVERS_ENV") else {
+            return HashMap::new();
+        };
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        text.lines()
+            .filter_map(|line| line.split_once('='))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect()
+    })
+}
+
+/// The `host:port` of the real server `name` (`ETCD_OPEN`), or `None` when it is not
+/// running: then the test must return at once. Under `CI=true` a missing server panics, so
+/// CI never passes on a test that did not run.
+pub fn server(name: &str) -> Option<String> {
+    match table().get(name) {
+        Some(addr) => Some(addr.clone()),
+        None if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("real server {name} is not running (scripts/test.sh starts it); CI=true forbids skipping")
+        }
+        None => {
+            eprintln!("skipped: real server {name} is not running (run scripts/test.sh)");
+            None
+        }
+    }
+}
