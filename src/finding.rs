@@ -17,6 +17,9 @@ use serde::{Deserialize, Serialize};
 pub enum Exposure {
     /// Data (databases, indices, saved objects) was listed with no credentials.
     Open,
+    /// The service let ajar in with its well-known default login (`admin`/`admin`), tried
+    /// only under `--default-credentials`; the evidence names the user, never the password.
+    DefaultCredentials,
     /// The service identified itself but refused to list data without credentials.
     AuthRequired,
     /// The service identified itself, but access could not be judged: nothing asked for
@@ -30,6 +33,7 @@ impl Exposure {
     pub fn as_str(self) -> &'static str {
         match self {
             Exposure::Open => "open",
+            Exposure::DefaultCredentials => "default-credentials",
             Exposure::AuthRequired => "auth-required",
             Exposure::Undetermined => "undetermined",
         }

@@ -188,6 +188,9 @@ pub fn summary_line(report: &Report) -> String {
         ));
     }
     let mut line = format!("{open}, {} auth-required", c.auth_required);
+    if c.default_credentials > 0 {
+        line.push_str(&format!(", {} default-credentials", c.default_credentials));
+    }
     if c.undetermined > 0 {
         line.push_str(&format!(", {} undetermined", c.undetermined));
     }

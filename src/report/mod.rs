@@ -44,6 +44,8 @@ pub struct Counts {
     pub auth_required: usize,
     /// Identified services whose access could not be judged.
     pub undetermined: usize,
+    /// Identified services that let ajar in with a default login.
+    pub default_credentials: usize,
     /// Ports that refused the connection.
     pub closed: usize,
     /// Endpoints that did not answer the connection attempt in time.
@@ -235,6 +237,7 @@ impl Report {
                 c.identified += 1;
                 match finding.exposure {
                     Exposure::Open => c.open += 1,
+                    Exposure::DefaultCredentials => c.default_credentials += 1,
                     Exposure::AuthRequired => c.auth_required += 1,
                     Exposure::Undetermined => c.undetermined += 1,
                 }
