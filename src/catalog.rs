@@ -8,6 +8,8 @@ use std::process::ExitCode;
 
 use crate::app::{UsageError, exit};
 use crate::cli::{ProbesAction, ProbesArgs};
+use crate::finding::Exposure;
+use crate::finding::policy;
 use crate::probe::registry::Registry;
 use crate::rules::{self, RuleError, RuleSet};
 
@@ -134,12 +136,20 @@ fn print_probes(registry: &Registry, out: &mut dyn Write) -> io::Result<()> {
     let mut rows: Vec<[String; 5]> = Vec::new();
     for native in registry.natives() {
         for service in native.services {
+            let mut exposures = vec![Exposure::Open, Exposure::AuthRequired];
+            if !native.default_credentials.is_empty() {
+                exposures.push(Exposure::DefaultCredentials);
+            }
+            let checks: Vec<String> = exposures
+                .into_iter()
+                .map(|e| policy::check_id(service.id, e))
+                .collect();
             rows.push([
                 service.id.to_string(),
                 ports(service.ports),
                 service.name.to_string(),
                 format!("native ({})", native.id),
-                service.check.to_string(),
+                checks.join(", "),
             ]);
         }
     }

@@ -134,10 +134,6 @@ pub async fn probe(
     if let Some(outcome) = kibana::recognise(&mut site, &root).await {
         return outcome;
     }
-    let mut notes = Vec::new();
-    if let Some(outcome) = panels::recognise(&mut site, &root, &mut notes).await {
-        return outcome;
-    }
     let text = if root.body.len() <= 4096 {
         root.text()
     } else {
@@ -156,6 +152,12 @@ pub async fn probe(
             "{}: plain HTTP sent to a TLS port",
             root.describe()
         ));
+    }
+    // Last, the data-driven probes: after the answers that send ajar elsewhere, so a
+    // MongoDB port or a TLS port never gets forty requests meant for web consoles.
+    let mut notes = Vec::new();
+    if let Some(outcome) = panels::recognise(&mut site, &root, &mut notes).await {
+        return outcome;
     }
     let mut note = describe_unknown(&root);
     for catch_all in notes {
