@@ -242,7 +242,14 @@ async fn minio_listing_buckets_anonymously_is_open() {
     let found = identified("minio", &mut replay).await;
     assert_eq!(found.exposure, Some(Exposure::Open));
     assert_eq!(found.check, "minio-open");
-    assert_eq!(found.inventory, None);
+    assert_eq!(
+        found.summary,
+        "MinIO lists its 2 buckets to anonymous callers"
+    );
+    assert_eq!(
+        inventory(&found),
+        ("bucket".into(), 2, 2, strings(&["backups", "uploads"]))
+    );
 }
 
 #[tokio::test]
