@@ -39,3 +39,6 @@ pub fn server(name: &str) -> Option<String> {
         }
     }
 }
+
+mod servers;
+mod web;
