@@ -14,6 +14,7 @@
 //! - [`evidence`]: evidence in every result, `-v`, `--debug`, summaries, escaping.
 //! - [`panels`]: the data-driven probes of `probes/` against documented replies.
 //! - [`real`]: real servers from Debian packages, started by `scripts/test.sh`.
+//! - [`lookalikes`]: every shipped probe against servers that look like many products.
 //! - [`memory`]: peak memory under hostile listings and a large expansion.
 
 mod support;
@@ -26,6 +27,7 @@ mod evidence;
 mod gate;
 mod http_traps;
 mod kibana;
+mod lookalikes;
 mod memory;
 mod mongodb;
 mod panels;
