@@ -133,11 +133,29 @@ async fn prometheus_without_web_config_is_open_and_names_the_job() {
     assert!(inventory_names(&f).contains(&"ajar_probe_job"), "{f:#}");
 }
 
+/// Every path answers 401 "Unauthorized" with a bare `WWW-Authenticate: Basic`, byte for
+/// byte what any Go exporter behind the same web config sends: nothing says Prometheus, so
+/// ajar names no product; the endpoint is unknown, with the credentials demand in its note.
 #[tokio::test]
-async fn prometheus_with_basic_auth_users_requires_credentials() {
-    // Every path answers 401 "Unauthorized" with `WWW-Authenticate: Basic`: no version.
-    let want = "prometheus auth-required prometheus-auth-required - /api/v1/";
-    found("PROMETHEUS_AUTH", &[], want).await;
+async fn prometheus_with_basic_auth_users_is_unknown_but_asks_for_credentials() {
+    let Some(addr) = server("PROMETHEUS_AUTH") else {
+        return;
+    };
+    let out = Run::new(&["scan", &addr, "-f", "json", "--timeout", "5s"])
+        .output()
+        .await;
+    let report = json(&out);
+    assert_eq!(report["results"], serde_json::json!([]), "{report:#}");
+    let note = report["unidentified"][0]["note"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(note.starts_with("http: HTTP 401"), "{note}");
+    assert!(
+        note.contains(
+            "WWW-Authenticate: Basic (credentials required; the service behind it is unknown)"
+        ),
+        "{note}"
+    );
 }
 
 #[tokio::test]
