@@ -1,1 +1,276 @@
-//! Filled in by the probes of this family.
+//! Admin-panel probes (`probes/{phpmyadmin,adminer,...}.toml`) against replies captured from
+//! the real products on loopback or taken from their documentation and source (each
+//! `tests/fixtures/panels/<id>/SOURCES.md` says which), through `ajar::rules` with a
+//! replaying fetcher: exact verdicts, check ids, versions and inventories, read-only
+//! requests, and look-alikes that no shipped probe may report open.
+
+use ajar::finding::Exposure;
+use ajar::rules::{EvalOptions, Evaluation, Identified, Replay, Reply, RuleSet, evaluate};
+
+/// A fixture file under `tests/fixtures/panels/`.
+macro_rules! fixture {
+    ($path:literal) => {
+        include_str!(concat!("../fixtures/panels/", $path))
+    };
+}
+
+/// A captured reply: `<stem>.headers` (as `curl -D` wrote it) and `<stem>.<ext>`.
+macro_rules! capture {
+    ($stem:literal, $ext:literal) => {
+        captured(
+            include_str!(concat!("../fixtures/panels/", $stem, ".headers")),
+            include_str!(concat!("../fixtures/panels/", $stem, ".", $ext)),
+        )
+    };
+}
+
+fn options() -> EvalOptions {
+    EvalOptions {
+        default_credentials: false,
+        max_items: 1000,
+    }
+}
+
+fn with_credentials() -> EvalOptions {
+    EvalOptions {
+        default_credentials: true,
+        max_items: 1000,
+    }
+}
+
+/// A reply from a captured head (`HTTP/1.1 200 OK`, then `Name: value` lines, as `curl -D`
+/// writes them) and its body.
+fn captured(head: &str, body: &str) -> Reply {
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    let mut reply = Reply::new(status, body);
+    for line in lines.map(str::trim_end).take_while(|l| !l.is_empty()) {
+        let (name, value) = line.split_once(':').expect("a header line");
+        reply = reply.header(name.trim(), value.trim());
+    }
+    reply
+}
+
+/// Evaluates the shipped probe `id`; panics unless it identified the product.
+async fn identified(id: &str, replay: &mut Replay, opts: &EvalOptions) -> Identified {
+    let rules = RuleSet::shipped().expect("shipped probes compile");
+    let rule = rules.get(id).expect("the probe is shipped");
+    match evaluate(rule, replay, opts).await {
+        Evaluation::Identified(found) => found,
+        other => panic!("{id} not identified: {other:?}"),
+    }
+}
+
+async fn evaluation(id: &str, replay: &mut Replay, opts: &EvalOptions) -> Evaluation {
+    let rules = RuleSet::shipped().expect("shipped probes compile");
+    evaluate(rules.get(id).expect("the probe is shipped"), replay, opts).await
+}
+
+/// Runs every shipped probe (with and without default credentials) on a look-alike: none
+/// may call it open or logged in. Returns the ids that identified something, for the
+/// caller to assert on.
+async fn no_probe_opens(replay: &Replay) -> Vec<String> {
+    let rules = RuleSet::shipped().expect("shipped probes compile");
+    let mut seen = Vec::new();
+    for opts in [options(), with_credentials()] {
+        for rule in rules.iter() {
+            let mut fresh = replay.clone();
+            if let Evaluation::Identified(found) = evaluate(rule, &mut fresh, &opts).await {
+                assert!(
+                    !matches!(
+                        found.exposure,
+                        Some(Exposure::Open | Exposure::DefaultCredentials)
+                    ),
+                    "{} calls a look-alike {:?}: {}",
+                    rule.id,
+                    found.exposure,
+                    found.summary
+                );
+                if !seen.contains(&rule.id) {
+                    seen.push(rule.id.clone());
+                }
+            }
+        }
+    }
+    seen
+}
+
+/// Without default credentials only GET and HEAD go out.
+fn read_only(replay: &Replay) {
+    for r in replay.requests() {
+        assert!(r.method == "GET" || r.method == "HEAD", "{} sent", r.shown);
+        assert!(r.basic_auth.is_none(), "{} sent credentials", r.shown);
+    }
+}
+
+fn names(found: &Identified) -> Vec<String> {
+    let inv = found.inventory.as_ref().expect("an inventory");
+    inv.items.iter().map(|i| i.name.clone()).collect()
+}
+
+fn detail<'a>(found: &'a Identified, name: &str) -> Option<&'a str> {
+    found
+        .details
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn shipped_probes_compile() {
+    if let Err(errors) = RuleSet::shipped() {
+        for e in &errors {
+            eprintln!("{e}");
+        }
+        panic!("{} errors", errors.len());
+    }
+}
+
+// ---- phpMyAdmin (captured from Debian phpmyadmin 5.2.1 under nginx) ----
+
+fn pma_login_page() -> Reply {
+    capture!("phpmyadmin/5.2.1-cookie-login", "html")
+}
+
+#[tokio::test]
+async fn phpmyadmin_config_auth_home_is_open() {
+    let mut replay = Replay::new().at("/", capture!("phpmyadmin/5.2.1-config-home", "html"));
+    let found = identified("phpmyadmin", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::Open));
+    assert_eq!(found.check, "phpmyadmin-open");
+    assert_eq!(found.version.as_deref(), Some("5.2.1"));
+    assert_eq!(detail(&found, "first_database"), Some("analytics"));
+    assert_eq!(
+        found.summary,
+        "phpMyAdmin 5.2.1 opens its home page without a login (auth_type config); its navigation lists databases (analytics, ...)"
+    );
+    assert!(found.inventory.is_none());
+    read_only(&replay);
+}
+
+#[tokio::test]
+async fn phpmyadmin_cookie_login_is_auth_required() {
+    let mut replay = Replay::new().at("/", pma_login_page());
+    let found = identified("phpmyadmin", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::AuthRequired));
+    assert_eq!(found.check, "phpmyadmin-auth-required");
+    assert_eq!(found.version.as_deref(), Some("5.2.1"));
+    assert!(found.inventory.is_none());
+    // Without --default-credentials nothing is posted.
+    assert_eq!(replay.requests().len(), 2, "the page and the decoy");
+    read_only(&replay);
+}
+
+#[tokio::test]
+async fn phpmyadmin_root_with_empty_password_is_default_credentials() {
+    let mut replay = Replay::new().at("/", pma_login_page()).at_method(
+        "POST",
+        "/index.php?route=/",
+        captured(
+            fixture!("phpmyadmin/5.2.1-login-empty-password-accepted.headers"),
+            "",
+        ),
+    );
+    let found = identified("phpmyadmin", &mut replay, &with_credentials()).await;
+    assert_eq!(found.exposure, Some(Exposure::DefaultCredentials));
+    assert_eq!(found.check, "phpmyadmin-default-credentials");
+    assert_eq!(found.user.as_deref(), Some("root"));
+    assert_eq!(found.version.as_deref(), Some("5.2.1"));
+    let posts: Vec<_> = replay
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    assert_eq!(posts.len(), 1);
+    let body = posts[0].body.as_deref().expect("a form body");
+    // The token comes from the login page, the session cookie goes back with it.
+    assert_eq!(
+        body,
+        "route=%2F&token=6c276f54417d2667613e7d584c5b286c&pma_username=root&pma_password=&server=1"
+    );
+    let cookie = posts[0]
+        .headers
+        .iter()
+        .find(|(n, _)| n == "Cookie")
+        .map(|(_, v)| v.as_str());
+    assert_eq!(
+        cookie,
+        Some("pma_lang=en; phpMyAdmin=o0crdt60t2lsagacucpsp966de")
+    );
+    assert_eq!(posts[0].shown, "POST /index.php?route=/ (login as root)");
+}
+
+#[tokio::test]
+async fn phpmyadmin_refusing_the_empty_password_stays_auth_required() {
+    let mut replay = Replay::new().at("/", pma_login_page()).at_method(
+        "POST",
+        "/index.php?route=/",
+        capture!("phpmyadmin/5.2.1-login-empty-password-refused", "html"),
+    );
+    let found = identified("phpmyadmin", &mut replay, &with_credentials()).await;
+    assert_eq!(found.exposure, Some(Exposure::AuthRequired));
+    assert_eq!(found.user, None);
+}
+
+#[tokio::test]
+async fn phpmyadmin_4_8_login_page_is_auth_required() {
+    let cookie = "phpMyAdmin=vp68fj0cb2i9b2v8jtnskeh55e; path=/; HttpOnly";
+    let page = Reply::html(fixture!("phpmyadmin/4.8.1-cookie-login.html")).header("set-cookie", cookie);
+    let mut replay = Replay::new().at("/", page.clone());
+    let found = identified("phpmyadmin", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::AuthRequired));
+    assert_eq!(found.version.as_deref(), Some("4.8.1"));
+    // 4.8 tokens are not hex: the login form gets the token as the page wrote it.
+    let refused = Reply::html(fixture!("phpmyadmin/4.8.1-cookie-login.html"));
+    let mut replay = Replay::new()
+        .at("/", page)
+        .at_method("POST", "/index.php?route=/", refused);
+    let found = identified("phpmyadmin", &mut replay, &with_credentials()).await;
+    assert_eq!(found.exposure, Some(Exposure::AuthRequired));
+    let post = replay.requests().into_iter().find(|r| r.method == "POST").expect("a login");
+    assert_eq!(
+        post.body.as_deref(),
+        Some("route=%2F&token=%3B%29pB%2FSc%5Eo8D%7Dpw%25%3F&pma_username=root&pma_password=&server=1")
+    );
+}
+
+#[tokio::test]
+async fn phpmyadmin_4_7_config_auth_is_open() {
+    // 4.6-4.7 write logged_in:"1" where 4.8+ write logged_in:true.
+    let page = Reply::html(fixture!("phpmyadmin/4.7.7-config-home.html"))
+        .header("set-cookie", "phpMyAdmin=3e1b5c; path=/; HttpOnly");
+    let mut replay = Replay::new().at("/", page);
+    let found = identified("phpmyadmin", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::Open));
+    assert_eq!(found.version.as_deref(), Some("4.7.7"));
+    assert_eq!(detail(&found, "first_database"), Some("mdshop"));
+    read_only(&replay);
+}
+
+#[tokio::test]
+async fn phpmyadmin_look_alikes_are_not_open() {
+    // nginx's Debian welcome page at every phpMyAdmin mount.
+    let nginx = Replay::new().otherwise(capture!("phpmyadmin/nginx-1.22.1-debian-default", "html"));
+    assert_eq!(no_probe_opens(&nginx).await, Vec::<String>::new());
+    // A honeypot answering every path, the decoy too, with the captured config-auth home.
+    let honeypot = Replay::new().otherwise(capture!("phpmyadmin/5.2.1-config-home", "html"));
+    assert!(matches!(
+        evaluation("phpmyadmin", &mut honeypot.clone(), &options()).await,
+        Evaluation::CatchAll { .. }
+    ));
+    assert_eq!(no_probe_opens(&honeypot).await, Vec::<String>::new());
+    // A page that only names phpMyAdmin (title, no script block, no cookie).
+    let blog = Replay::new().at(
+        "/",
+        Reply::html("<html><head><title>Install phpMyAdmin on Debian</title></head><body>logged_in:true id=\"pma_navigation\"</body></html>"),
+    );
+    assert!(matches!(
+        evaluation("phpmyadmin", &mut blog.clone(), &options()).await,
+        Evaluation::NotThis { .. }
+    ));
+    assert_eq!(no_probe_opens(&blog).await, Vec::<String>::new());
+}
