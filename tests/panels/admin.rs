@@ -274,3 +274,207 @@ async fn phpmyadmin_look_alikes_are_not_open() {
     ));
     assert_eq!(no_probe_opens(&blog).await, Vec::<String>::new());
 }
+
+// ---- Adminer (captured from Debian adminer 4.8.1 under nginx and PHP's built-in server) ----
+
+fn adminer_login() -> Reply {
+    capture!("adminer/4.8.1-login", "html")
+}
+
+#[tokio::test]
+async fn adminer_login_form_is_auth_required() {
+    let mut replay = Replay::new().at("/", adminer_login());
+    let found = identified("adminer", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::AuthRequired));
+    assert_eq!(found.check, "adminer-auth-required");
+    assert_eq!(found.version.as_deref(), Some("4.8.1"));
+    assert_eq!(found.summary, "Adminer 4.8.1 shows its login form");
+    assert_eq!(replay.requests().len(), 2, "the page and the decoy");
+    read_only(&replay);
+}
+
+#[tokio::test]
+async fn adminer_root_without_password_is_default_credentials() {
+    let mut replay = Replay::new()
+        .at("/", adminer_login())
+        .at_method("POST", "/", captured(fixture!("adminer/4.8.1-login-post.headers"), ""))
+        .at(
+            "/?server=localhost&username=root",
+            capture!("adminer/4.8.1-databases", "html"),
+        );
+    let found = identified("adminer", &mut replay, &with_credentials()).await;
+    assert_eq!(found.exposure, Some(Exposure::DefaultCredentials));
+    assert_eq!(found.check, "adminer-default-credentials");
+    assert_eq!(found.user.as_deref(), Some("root"));
+    assert_eq!(
+        found.summary,
+        "Adminer 4.8.1 logs in to the local MySQL as root with an empty password"
+    );
+    let asked = replay.requests();
+    let post = asked.iter().find(|r| r.method == "POST").expect("a login");
+    assert_eq!(
+        post.body.as_deref(),
+        Some("auth%5Bdriver%5D=server&auth%5Bserver%5D=localhost&auth%5Busername%5D=root&auth%5Bpassword%5D=&auth%5Bdb%5D=")
+    );
+    // The next page goes with the session cookie the login set (and the key of the page).
+    let next = asked
+        .iter()
+        .find(|r| r.path == "/?server=localhost&username=root")
+        .expect("the page after the login");
+    let cookie = next.headers.iter().find(|(n, _)| n == "Cookie").map(|(_, v)| v.as_str());
+    assert_eq!(cookie, Some("adminer_sid=02lcth994qfi7e6iqdb2hhru5k; adminer_key=811937889537165cd2ab1aee3f6828d6"));
+}
+
+#[tokio::test]
+async fn adminer_refusing_empty_passwords_stays_auth_required() {
+    // Adminer 4.6.3+ takes the form (302) and refuses on the next page (403).
+    let mut replay = Replay::new()
+        .at("/", adminer_login())
+        .at_method("POST", "/", captured(fixture!("adminer/4.8.1-login-post.headers"), ""))
+        .at(
+            "/?server=localhost&username=root",
+            capture!("adminer/4.8.1-empty-password-refused", "html"),
+        );
+    let found = identified("adminer", &mut replay, &with_credentials()).await;
+    assert_eq!(found.exposure, Some(Exposure::AuthRequired));
+    assert_eq!(found.user, None);
+}
+
+#[tokio::test]
+async fn adminer_behind_a_front_controller_is_no_catch_all() {
+    // PHP's built-in server (the official image) runs Adminer for every path: the decoy
+    // gets the login page too, but Adminer's cookie then carries the decoy's path.
+    let mut replay = Replay::new()
+        .at("/", capture!("adminer/4.8.1-php-builtin-root", "html"))
+        .otherwise(capture!("adminer/4.8.1-php-builtin-decoy", "html"));
+    let found = identified("adminer", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::AuthRequired));
+    assert_eq!(found.version.as_deref(), Some("4.8.1"));
+}
+
+#[tokio::test]
+async fn adminer_replayed_on_every_path_is_a_catch_all() {
+    let honeypot = Replay::new().otherwise(adminer_login());
+    assert!(matches!(
+        evaluation("adminer", &mut honeypot.clone(), &options()).await,
+        Evaluation::CatchAll { .. }
+    ));
+    assert_eq!(no_probe_opens(&honeypot).await, Vec::<String>::new());
+    // A tutorial quoting the form, without Adminer's cookie.
+    let tutorial = Replay::new().at(
+        "/",
+        Reply::html("<title>Login - Adminer</title><p>The form has auth[driver] and <code>name=\"auth[username]\"</code></p>"),
+    );
+    assert!(matches!(
+        evaluation("adminer", &mut tutorial.clone(), &options()).await,
+        Evaluation::NotThis { .. }
+    ));
+    assert_eq!(no_probe_opens(&tutorial).await, Vec::<String>::new());
+}
+
+// ---- Jupyter Notebook 6.4.12 (Debian) and JupyterLab 4.6.6 (PyPI), captured ----
+
+fn notebook(state: &str) -> Replay {
+    match state {
+        "open" => Replay::new()
+            .at("/api", capture!("jupyter-notebook/6.4.12-open-api", "json"))
+            .at("/tree", capture!("jupyter-notebook/6.4.12-open-tree", "html"))
+            .at("/api/contents", capture!("jupyter-notebook/6.4.12-open-api-contents", "json"))
+            .at("/lab", capture!("jupyter-notebook/6.4.12-lab-404", "html"))
+            .otherwise(capture!("jupyter-notebook/6.4.12-lab-404", "html")),
+        _ => Replay::new()
+            .at("/api", capture!("jupyter-notebook/6.4.12-token-api", "json"))
+            .at("/tree", captured(fixture!("jupyter-notebook/6.4.12-token-tree.headers"), ""))
+            .at("/api/contents", capture!("jupyter-notebook/6.4.12-token-api-contents", "json"))
+            .at("/login", capture!("jupyter-notebook/6.4.12-token-login", "html"))
+            .otherwise(capture!("jupyter-notebook/6.4.12-lab-404", "html")),
+    }
+}
+
+fn lab(state: &str) -> Replay {
+    match state {
+        "open" => Replay::new()
+            .at("/api", capture!("jupyterlab/4.6.6-open-api", "json"))
+            .at("/lab", capture!("jupyterlab/4.6.6-open-lab", "html"))
+            .at("/api/contents", capture!("jupyterlab/4.6.6-open-api-contents", "json"))
+            .otherwise(capture!("jupyterlab/4.6.6-open-tree", "html")),
+        _ => Replay::new()
+            .at("/api", capture!("jupyterlab/4.6.6-token-api", "json"))
+            .at("/lab", captured(fixture!("jupyterlab/4.6.6-token-lab.headers"), ""))
+            .at("/api/contents", capture!("jupyterlab/4.6.6-token-api-contents", "json"))
+            .at("/login", capture!("jupyterlab/4.6.6-token-login", "html"))
+            .otherwise(capture!("jupyterlab/4.6.6-open-tree", "html")),
+    }
+}
+
+#[tokio::test]
+async fn jupyter_notebook_without_token_is_open() {
+    let mut replay = notebook("open");
+    let found = identified("jupyter-notebook", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::Open));
+    assert_eq!(found.check, "jupyter-notebook-open");
+    assert_eq!(found.version.as_deref(), Some("6.4.12"));
+    assert_eq!(names(&found), ["analysis.ipynb", "data", "notes.txt"]);
+    assert_eq!(found.inventory.as_ref().map(|i| i.unit.as_str()), Some("file"));
+    assert_eq!(
+        found.summary,
+        "Jupyter Notebook 6.4.12 lists its files without a token: 3 entries at the top level"
+    );
+    read_only(&replay);
+}
+
+#[tokio::test]
+async fn jupyter_notebook_with_token_is_auth_required() {
+    let mut replay = notebook("token");
+    let found = identified("jupyter-notebook", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::AuthRequired));
+    assert_eq!(found.check, "jupyter-notebook-auth-required");
+    assert_eq!(found.version.as_deref(), Some("6.4.12"));
+    assert!(found.inventory.is_none());
+    read_only(&replay);
+}
+
+#[tokio::test]
+async fn jupyterlab_without_token_is_open() {
+    let mut replay = lab("open");
+    let found = identified("jupyterlab", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::Open));
+    assert_eq!(found.check, "jupyterlab-open");
+    assert_eq!(found.version.as_deref(), Some("4.6.6"));
+    assert_eq!(detail(&found, "server_version"), Some("2.21.1"));
+    assert_eq!(names(&found), ["analysis.ipynb", "data", "notes.txt"]);
+    read_only(&replay);
+}
+
+#[tokio::test]
+async fn jupyterlab_with_token_is_auth_required() {
+    let mut replay = lab("token");
+    let found = identified("jupyterlab", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::AuthRequired));
+    assert_eq!(found.check, "jupyterlab-auth-required");
+    assert_eq!(found.version, None, "the token hides JupyterLab's own version");
+    assert_eq!(detail(&found, "server_version"), Some("2.21.1"));
+    assert_eq!(
+        found.summary,
+        "JupyterLab (Jupyter Server 2.21.1) asks for a token or password"
+    );
+}
+
+#[tokio::test]
+async fn jupyter_notebook_and_jupyterlab_tell_each_other_apart() {
+    for state in ["open", "token"] {
+        assert!(matches!(
+            evaluation("jupyterlab", &mut notebook(state), &options()).await,
+            Evaluation::NotThis { .. }
+        ));
+        assert!(matches!(
+            evaluation("jupyter-notebook", &mut lab(state), &options()).await,
+            Evaluation::NotThis { .. }
+        ));
+    }
+    // A Tornado app answering /api with a version, /tree with a page, but no contents API.
+    let other = Replay::new()
+        .at("/api", Reply::json(r#"{"version": "1.0"}"#).header("server", "TornadoServer/6.2"))
+        .at("/tree", Reply::html("<p>Select or create a notebook</p>"));
+    assert_eq!(no_probe_opens(&other).await, Vec::<String>::new());
+}
