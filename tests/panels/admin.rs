@@ -5,7 +5,12 @@
 //! requests, and look-alikes that no shipped probe may report open.
 
 use ajar::finding::Exposure;
-use ajar::rules::{EvalOptions, Evaluation, Identified, Replay, Reply, RuleSet, evaluate};
+use std::sync::Arc;
+
+use ajar::rules::{
+    EvalOptions, Evaluation, Fetched, Fetcher, Identified, Replay, Reply, Request, RuleSet,
+    evaluate,
+};
 
 /// A fixture file under `tests/fixtures/panels/`.
 macro_rules! fixture {
@@ -104,6 +109,45 @@ fn read_only(replay: &Replay) {
     for r in replay.requests() {
         assert!(r.method == "GET" || r.method == "HEAD", "{} sent", r.shown);
         assert!(r.basic_auth.is_none(), "{} sent credentials", r.shown);
+    }
+}
+
+/// A replay that also checks basic credentials: a request sent with `pair` gets `reply`,
+/// every other request goes to the inner replay (which records them all).
+struct LoggedIn<'a> {
+    inner: &'a mut Replay,
+    pair: (&'a str, &'a str),
+    reply: Reply,
+}
+
+impl Fetcher for LoggedIn<'_> {
+    fn fetch(&mut self, request: &Request) -> impl std::future::Future<Output = Fetched> + Send {
+        let inner = self.inner.fetch(request);
+        let accepted = request
+            .basic_auth
+            .as_ref()
+            .is_some_and(|(u, p)| (u.as_str(), p.as_str()) == self.pair);
+        let reply = self.reply.clone();
+        async move {
+            let fallback = inner.await;
+            if accepted {
+                Fetched::Reply(Arc::new(reply))
+            } else {
+                fallback
+            }
+        }
+    }
+
+    fn decoy_path(&self) -> String {
+        self.inner.decoy_path()
+    }
+}
+
+async fn identified_with(id: &str, fetcher: &mut LoggedIn<'_>, opts: &EvalOptions) -> Identified {
+    let rules = RuleSet::shipped().expect("shipped probes compile");
+    match evaluate(rules.get(id).expect("the probe is shipped"), fetcher, opts).await {
+        Evaluation::Identified(found) => found,
+        other => panic!("{id} not identified: {other:?}"),
     }
 }
 
@@ -477,4 +521,146 @@ async fn jupyter_notebook_and_jupyterlab_tell_each_other_apart() {
         .at("/api", Reply::json(r#"{"version": "1.0"}"#).header("server", "TornadoServer/6.2"))
         .at("/tree", Reply::html("<p>Select or create a notebook</p>"));
     assert_eq!(no_probe_opens(&other).await, Vec::<String>::new());
+}
+
+// ---- Redis Commander 0.9.0 (npm, captured on loopback against Debian redis-server) ----
+
+#[tokio::test]
+async fn redis_commander_without_login_is_open() {
+    let mut replay = Replay::new()
+        .at("/", capture!("redis-commander/0.9.0-open-home", "html"))
+        .at("/connections", capture!("redis-commander/0.9.0-open-connections", "json"))
+        .otherwise(capture!("redis-commander/0.9.0-404", "html"));
+    let found = identified("redis-commander", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::Open));
+    assert_eq!(found.check, "redis-commander-open");
+    assert_eq!(found.version, None, "Redis Commander shows no version");
+    assert_eq!(names(&found), ["local"]);
+    assert_eq!(
+        found.summary,
+        "Redis Commander answers its API without a login: 1 Redis connections"
+    );
+    read_only(&replay);
+}
+
+#[tokio::test]
+async fn redis_commander_with_http_auth_is_auth_required() {
+    let mut replay = Replay::new()
+        .at("/", capture!("redis-commander/0.9.0-auth-home", "html"))
+        .at("/connections", capture!("redis-commander/0.9.0-auth-connections", "txt"))
+        .otherwise(capture!("redis-commander/0.9.0-404", "html"));
+    let found = identified("redis-commander", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::AuthRequired));
+    assert_eq!(found.check, "redis-commander-auth-required");
+    assert!(found.inventory.is_none());
+}
+
+#[tokio::test]
+async fn redis_commander_look_alikes_are_not_open() {
+    // 0.4.x, or any app behind express basicAuth: every path is the same 401.
+    let basic = Replay::new().otherwise(
+        Reply::new(401, "Unauthorized")
+            .header("www-authenticate", "Basic realm=\"Authorization Required\"")
+            .header("x-powered-by", "Express"),
+    );
+    assert_eq!(no_probe_opens(&basic).await, Vec::<String>::new());
+    // The home page without the API (a saved copy served by a static server).
+    let copy = Replay::new().at("/", capture!("redis-commander/0.9.0-open-home", "html"));
+    assert!(matches!(
+        evaluation("redis-commander", &mut copy.clone(), &options()).await,
+        Evaluation::NotThis { .. }
+    ));
+    assert_eq!(no_probe_opens(&copy).await, Vec::<String>::new());
+}
+
+// ---- Mongo Express 1.0.2 and 0.54.0 (their own templates, rendered with their engines) ----
+
+fn express_404(path: &str) -> Reply {
+    Reply::new(404, format!("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Error</title>\n</head>\n<body>\n<pre>Cannot GET {path}</pre>\n</body>\n</html>\n"))
+        .header("content-type", "text/html; charset=utf-8")
+        .header("x-powered-by", "Express")
+}
+
+fn basic_auth_401() -> Reply {
+    // basic-auth-connect 1.0.0 `unauthorized()`: 401, this realm, body "Unauthorized".
+    Reply::new(401, "Unauthorized")
+        .header("x-powered-by", "Express")
+        .header("www-authenticate", "Basic realm=\"Authorization Required\"")
+}
+
+#[tokio::test]
+async fn mongo_express_home_without_auth_is_open() {
+    for (file, first) in [
+        (fixture!("mongo-express/1.0.2-home.html"), "admin"),
+        (fixture!("mongo-express/0.54.0-home.html"), "admin"),
+    ] {
+        let mut replay = Replay::new()
+            .at("/", Reply::html(file).header("x-powered-by", "Express"))
+            .otherwise(express_404("/ajar-3f9c0d2b7a4e"));
+        let found = identified("mongo-express", &mut replay, &options()).await;
+        assert_eq!(found.exposure, Some(Exposure::Open));
+        assert_eq!(found.check, "mongo-express-open");
+        assert_eq!(detail(&found, "first_database"), Some(first));
+        assert_eq!(
+            found.summary,
+            "Mongo Express answers without credentials and lists its databases (admin, ...)"
+        );
+        read_only(&replay);
+    }
+}
+
+#[tokio::test]
+async fn mongo_express_1_behind_basic_auth_is_auth_required() {
+    let mut replay = Replay::new()
+        .at("/status", Reply::json(r#"{"status":"ok"}"#).header("x-powered-by", "Express"))
+        .otherwise(basic_auth_401());
+    let found = identified("mongo-express", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::AuthRequired));
+    assert_eq!(found.check, "mongo-express-auth-required");
+    read_only(&replay);
+}
+
+#[tokio::test]
+async fn mongo_express_default_admin_pass_is_default_credentials() {
+    // The replay ignores Authorization: the reply to the request sent as admin is the home.
+    let home = Reply::html(fixture!("mongo-express/1.0.2-home.html"));
+    let mut replay = Replay::new()
+        .at("/status", Reply::json(r#"{"status":"ok"}"#))
+        .otherwise(basic_auth_401());
+    let found = identified("mongo-express", &mut replay, &with_credentials()).await;
+    assert_eq!(found.exposure, Some(Exposure::AuthRequired), "401 to admin:pass too");
+    let mut replay = Replay::new()
+        .at("/status", Reply::json(r#"{"status":"ok"}"#))
+        .otherwise(basic_auth_401());
+    let mut logged_in = LoggedIn {
+        inner: &mut replay,
+        pair: ("admin", "pass"),
+        reply: home,
+    };
+    let found = identified_with("mongo-express", &mut logged_in, &with_credentials()).await;
+    assert_eq!(found.exposure, Some(Exposure::DefaultCredentials));
+    assert_eq!(found.check, "mongo-express-default-credentials");
+    assert_eq!(found.user.as_deref(), Some("admin"));
+    let sent: Vec<_> = replay.requests().into_iter().filter(|r| r.basic_auth.is_some()).collect();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].basic_auth, Some(("admin".to_string(), "pass".to_string())));
+    assert_eq!(sent[0].shown, "GET / as admin");
+}
+
+#[tokio::test]
+async fn mongo_express_look_alikes_are_not_open() {
+    // A bare basic-auth 401 (0.x protected, or any express app): not Mongo Express.
+    let basic = Replay::new().otherwise(basic_auth_401());
+    assert!(matches!(
+        evaluation("mongo-express", &mut basic.clone(), &options()).await,
+        Evaluation::NotThis { .. }
+    ));
+    assert_eq!(no_probe_opens(&basic).await, Vec::<String>::new());
+    // A honeypot serving the home page on every path.
+    let honeypot = Replay::new().otherwise(Reply::html(fixture!("mongo-express/1.0.2-home.html")));
+    assert!(matches!(
+        evaluation("mongo-express", &mut honeypot.clone(), &options()).await,
+        Evaluation::CatchAll { .. }
+    ));
+    assert_eq!(no_probe_opens(&honeypot).await, Vec::<String>::new());
 }
