@@ -664,3 +664,134 @@ async fn mongo_express_look_alikes_are_not_open() {
     ));
     assert_eq!(no_probe_opens(&honeypot).await, Vec::<String>::new());
 }
+
+// ---- pgAdmin 4 9.18 (PyPI, captured on loopback in server and desktop mode) ----
+
+#[tokio::test]
+async fn pgadmin_desktop_mode_is_open() {
+    let mut replay = Replay::new()
+        .at("/browser/", capture!("pgadmin/9.18-desktop-browser", "html"))
+        .at("/login", capture!("pgadmin/9.18-desktop-login", "json"))
+        .at("/misc/ping", capture!("pgadmin/9.18-misc-ping", "txt"))
+        .otherwise(capture!("pgadmin/9.18-404", "html"));
+    let found = identified("pgadmin", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::Open));
+    assert_eq!(found.check, "pgadmin-open");
+    assert_eq!(detail(&found, "version_int"), Some("91800"));
+    assert_eq!(
+        found.summary,
+        "pgAdmin 4 opens its browser without a login (desktop mode, SERVER_MODE = False)"
+    );
+    read_only(&replay);
+}
+
+#[tokio::test]
+async fn pgadmin_server_mode_is_auth_required() {
+    let mut replay = Replay::new()
+        .at("/browser/", capture!("pgadmin/9.18-server-browser-redirect", "html"))
+        .at("/login", capture!("pgadmin/9.18-server-login", "html"))
+        .at("/misc/ping", capture!("pgadmin/9.18-misc-ping", "txt"))
+        .otherwise(capture!("pgadmin/9.18-404", "html"));
+    let found = identified("pgadmin", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::AuthRequired));
+    assert_eq!(found.check, "pgadmin-auth-required");
+    assert!(found.inventory.is_none());
+    read_only(&replay);
+}
+
+#[tokio::test]
+async fn pgadmin_look_alikes_are_not_open() {
+    // A page titled like pgAdmin on a server that has no ping and sets no pgAdmin cookie.
+    let page = Replay::new().otherwise(Reply::html(
+        "<html><head><title>pgAdmin 4</title></head><body>/browser/browser.css pgadmin.browser.utils</body></html>",
+    ));
+    assert!(!matches!(
+        evaluation("pgadmin", &mut page.clone(), &options()).await,
+        Evaluation::Identified(_)
+    ));
+    assert_eq!(no_probe_opens(&page).await, Vec::<String>::new());
+}
+
+// ---- Grafana (documented replies: HTTP API docs; 9.2.0 replies quoted from a run) ----
+
+fn grafana(health: &str, search: Reply) -> Replay {
+    Replay::new()
+        .at("/api/health", Reply::json(health))
+        .at("/login", Reply::html(fixture!("grafana/10.4-login.html")))
+        .at(
+            "/",
+            Reply::new(302, fixture!("grafana/10.4-root-redirect.html")).header("location", "/login"),
+        )
+        .at("/api/search?limit=100", search)
+        .at(
+            "/api/user",
+            Reply::new(401, fixture!("grafana/10.4-unauthorized.json"))
+                .header("content-type", "application/json; charset=UTF-8"),
+        )
+}
+
+#[tokio::test]
+async fn grafana_anonymous_search_is_open() {
+    let mut replay = grafana(
+        fixture!("grafana/9.2.0-api-health.json"),
+        Reply::json(fixture!("grafana/7.2-api-search.json")),
+    );
+    let found = identified("grafana", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::Open));
+    assert_eq!(found.check, "grafana-open");
+    assert_eq!(found.version.as_deref(), Some("9.2.0"));
+    assert_eq!(names(&found), ["Folder", "Production Overview"]);
+    assert_eq!(
+        found.summary,
+        "Grafana 9.2.0 lets anonymous visitors list its dashboards: 2 found"
+    );
+    read_only(&replay);
+}
+
+#[tokio::test]
+async fn grafana_refusing_anonymous_is_auth_required() {
+    for (health, unauthorized, version) in [
+        (fixture!("grafana/5.1.3-api-health.json"), fixture!("grafana/5.1.3-unauthorized.json"), "5.1.3"),
+        (fixture!("grafana/9.2.0-api-health.json"), fixture!("grafana/10.4-unauthorized.json"), "9.2.0"),
+    ] {
+        let mut replay = grafana(health, Reply::new(401, unauthorized));
+        let found = identified("grafana", &mut replay, &options()).await;
+        assert_eq!(found.exposure, Some(Exposure::AuthRequired));
+        assert_eq!(found.check, "grafana-auth-required");
+        assert_eq!(found.version.as_deref(), Some(version));
+        read_only(&replay);
+    }
+}
+
+#[tokio::test]
+async fn grafana_admin_admin_is_default_credentials() {
+    let unauthorized = Reply::new(401, fixture!("grafana/10.4-unauthorized.json"));
+    for (password, tries) in [("admin", 1), ("prom-operator", 2)] {
+        let mut replay = grafana(fixture!("grafana/9.2.0-api-health.json"), unauthorized.clone());
+        let mut logged_in = LoggedIn {
+            inner: &mut replay,
+            pair: ("admin", password),
+            reply: Reply::json(fixture!("grafana/9.2.0-api-user.json")),
+        };
+        let found = identified_with("grafana", &mut logged_in, &with_credentials()).await;
+        assert_eq!(found.exposure, Some(Exposure::DefaultCredentials));
+        assert_eq!(found.check, "grafana-default-credentials");
+        assert_eq!(found.user.as_deref(), Some("admin"));
+        let sent = replay.requests().into_iter().filter(|r| r.basic_auth.is_some()).count();
+        assert_eq!(sent, tries, "pairs are tried in file order until one holds");
+    }
+}
+
+#[tokio::test]
+async fn grafana_look_alikes_are_not_open() {
+    // A JSON API with the same health fields, and an array at /api/search, but no Grafana UI.
+    let api = Replay::new()
+        .at("/api/health", Reply::json(r#"{"database":"ok","version":"2.3.1","commit":"abc"}"#))
+        .at("/api/search?limit=100", Reply::json("[]"))
+        .otherwise(Reply::html("<title>Grafana dashboards for Kafka</title>"));
+    assert!(matches!(
+        evaluation("grafana", &mut api.clone(), &options()).await,
+        Evaluation::NotThis { .. }
+    ));
+    assert_eq!(no_probe_opens(&api).await, Vec::<String>::new());
+}
