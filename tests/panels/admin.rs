@@ -263,7 +263,8 @@ async fn phpmyadmin_refusing_the_empty_password_stays_auth_required() {
 #[tokio::test]
 async fn phpmyadmin_4_8_login_page_is_auth_required() {
     let cookie = "phpMyAdmin=vp68fj0cb2i9b2v8jtnskeh55e; path=/; HttpOnly";
-    let page = Reply::html(fixture!("phpmyadmin/4.8.1-cookie-login.html")).header("set-cookie", cookie);
+    let page =
+        Reply::html(fixture!("phpmyadmin/4.8.1-cookie-login.html")).header("set-cookie", cookie);
     let mut replay = Replay::new().at("/", page.clone());
     let found = identified("phpmyadmin", &mut replay, &options()).await;
     assert_eq!(found.exposure, Some(Exposure::AuthRequired));
@@ -275,10 +276,16 @@ async fn phpmyadmin_4_8_login_page_is_auth_required() {
         .at_method("POST", "/index.php?route=/", refused);
     let found = identified("phpmyadmin", &mut replay, &with_credentials()).await;
     assert_eq!(found.exposure, Some(Exposure::AuthRequired));
-    let post = replay.requests().into_iter().find(|r| r.method == "POST").expect("a login");
+    let post = replay
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .expect("a login");
     assert_eq!(
         post.body.as_deref(),
-        Some("route=%2F&token=%3B%29pB%2FSc%5Eo8D%7Dpw%25%3F&pma_username=root&pma_password=&server=1")
+        Some(
+            "route=%2F&token=%3B%29pB%2FSc%5Eo8D%7Dpw%25%3F&pma_username=root&pma_password=&server=1"
+        )
     );
 }
 
@@ -341,7 +348,11 @@ async fn adminer_login_form_is_auth_required() {
 async fn adminer_root_without_password_is_default_credentials() {
     let mut replay = Replay::new()
         .at("/", adminer_login())
-        .at_method("POST", "/", captured(fixture!("adminer/4.8.1-login-post.headers"), ""))
+        .at_method(
+            "POST",
+            "/",
+            captured(fixture!("adminer/4.8.1-login-post.headers"), ""),
+        )
         .at(
             "/?server=localhost&username=root",
             capture!("adminer/4.8.1-databases", "html"),
@@ -358,15 +369,26 @@ async fn adminer_root_without_password_is_default_credentials() {
     let post = asked.iter().find(|r| r.method == "POST").expect("a login");
     assert_eq!(
         post.body.as_deref(),
-        Some("auth%5Bdriver%5D=server&auth%5Bserver%5D=localhost&auth%5Busername%5D=root&auth%5Bpassword%5D=&auth%5Bdb%5D=")
+        Some(
+            "auth%5Bdriver%5D=server&auth%5Bserver%5D=localhost&auth%5Busername%5D=root&auth%5Bpassword%5D=&auth%5Bdb%5D="
+        )
     );
     // The next page goes with the session cookie the login set (and the key of the page).
     let next = asked
         .iter()
         .find(|r| r.path == "/?server=localhost&username=root")
         .expect("the page after the login");
-    let cookie = next.headers.iter().find(|(n, _)| n == "Cookie").map(|(_, v)| v.as_str());
-    assert_eq!(cookie, Some("adminer_sid=02lcth994qfi7e6iqdb2hhru5k; adminer_key=811937889537165cd2ab1aee3f6828d6"));
+    let cookie = next
+        .headers
+        .iter()
+        .find(|(n, _)| n == "Cookie")
+        .map(|(_, v)| v.as_str());
+    assert_eq!(
+        cookie,
+        Some(
+            "adminer_sid=02lcth994qfi7e6iqdb2hhru5k; adminer_key=811937889537165cd2ab1aee3f6828d6"
+        )
+    );
 }
 
 #[tokio::test]
@@ -374,7 +396,11 @@ async fn adminer_refusing_empty_passwords_stays_auth_required() {
     // Adminer 4.6.3+ takes the form (302) and refuses on the next page (403).
     let mut replay = Replay::new()
         .at("/", adminer_login())
-        .at_method("POST", "/", captured(fixture!("adminer/4.8.1-login-post.headers"), ""))
+        .at_method(
+            "POST",
+            "/",
+            captured(fixture!("adminer/4.8.1-login-post.headers"), ""),
+        )
         .at(
             "/?server=localhost&username=root",
             capture!("adminer/4.8.1-empty-password-refused", "html"),
@@ -422,15 +448,33 @@ fn notebook(state: &str) -> Replay {
     match state {
         "open" => Replay::new()
             .at("/api", capture!("jupyter-notebook/6.4.12-open-api", "json"))
-            .at("/tree", capture!("jupyter-notebook/6.4.12-open-tree", "html"))
-            .at("/api/contents", capture!("jupyter-notebook/6.4.12-open-api-contents", "json"))
+            .at(
+                "/tree",
+                capture!("jupyter-notebook/6.4.12-open-tree", "html"),
+            )
+            .at(
+                "/api/contents",
+                capture!("jupyter-notebook/6.4.12-open-api-contents", "json"),
+            )
             .at("/lab", capture!("jupyter-notebook/6.4.12-lab-404", "html"))
             .otherwise(capture!("jupyter-notebook/6.4.12-lab-404", "html")),
         _ => Replay::new()
-            .at("/api", capture!("jupyter-notebook/6.4.12-token-api", "json"))
-            .at("/tree", captured(fixture!("jupyter-notebook/6.4.12-token-tree.headers"), ""))
-            .at("/api/contents", capture!("jupyter-notebook/6.4.12-token-api-contents", "json"))
-            .at("/login", capture!("jupyter-notebook/6.4.12-token-login", "html"))
+            .at(
+                "/api",
+                capture!("jupyter-notebook/6.4.12-token-api", "json"),
+            )
+            .at(
+                "/tree",
+                captured(fixture!("jupyter-notebook/6.4.12-token-tree.headers"), ""),
+            )
+            .at(
+                "/api/contents",
+                capture!("jupyter-notebook/6.4.12-token-api-contents", "json"),
+            )
+            .at(
+                "/login",
+                capture!("jupyter-notebook/6.4.12-token-login", "html"),
+            )
             .otherwise(capture!("jupyter-notebook/6.4.12-lab-404", "html")),
     }
 }
@@ -440,12 +484,21 @@ fn lab(state: &str) -> Replay {
         "open" => Replay::new()
             .at("/api", capture!("jupyterlab/4.6.6-open-api", "json"))
             .at("/lab", capture!("jupyterlab/4.6.6-open-lab", "html"))
-            .at("/api/contents", capture!("jupyterlab/4.6.6-open-api-contents", "json"))
+            .at(
+                "/api/contents",
+                capture!("jupyterlab/4.6.6-open-api-contents", "json"),
+            )
             .otherwise(capture!("jupyterlab/4.6.6-open-tree", "html")),
         _ => Replay::new()
             .at("/api", capture!("jupyterlab/4.6.6-token-api", "json"))
-            .at("/lab", captured(fixture!("jupyterlab/4.6.6-token-lab.headers"), ""))
-            .at("/api/contents", capture!("jupyterlab/4.6.6-token-api-contents", "json"))
+            .at(
+                "/lab",
+                captured(fixture!("jupyterlab/4.6.6-token-lab.headers"), ""),
+            )
+            .at(
+                "/api/contents",
+                capture!("jupyterlab/4.6.6-token-api-contents", "json"),
+            )
             .at("/login", capture!("jupyterlab/4.6.6-token-login", "html"))
             .otherwise(capture!("jupyterlab/4.6.6-open-tree", "html")),
     }
@@ -459,7 +512,10 @@ async fn jupyter_notebook_without_token_is_open() {
     assert_eq!(found.check, "jupyter-notebook-open");
     assert_eq!(found.version.as_deref(), Some("6.4.12"));
     assert_eq!(names(&found), ["analysis.ipynb", "data", "notes.txt"]);
-    assert_eq!(found.inventory.as_ref().map(|i| i.unit.as_str()), Some("file"));
+    assert_eq!(
+        found.inventory.as_ref().map(|i| i.unit.as_str()),
+        Some("file")
+    );
     assert_eq!(
         found.summary,
         "Jupyter Notebook 6.4.12 lists its files without a token: 3 entries at the top level"
@@ -496,7 +552,10 @@ async fn jupyterlab_with_token_is_auth_required() {
     let found = identified("jupyterlab", &mut replay, &options()).await;
     assert_eq!(found.exposure, Some(Exposure::AuthRequired));
     assert_eq!(found.check, "jupyterlab-auth-required");
-    assert_eq!(found.version, None, "the token hides JupyterLab's own version");
+    assert_eq!(
+        found.version, None,
+        "the token hides JupyterLab's own version"
+    );
     assert_eq!(detail(&found, "server_version"), Some("2.21.1"));
     assert_eq!(
         found.summary,
@@ -518,7 +577,10 @@ async fn jupyter_notebook_and_jupyterlab_tell_each_other_apart() {
     }
     // A Tornado app answering /api with a version, /tree with a page, but no contents API.
     let other = Replay::new()
-        .at("/api", Reply::json(r#"{"version": "1.0"}"#).header("server", "TornadoServer/6.2"))
+        .at(
+            "/api",
+            Reply::json(r#"{"version": "1.0"}"#).header("server", "TornadoServer/6.2"),
+        )
         .at("/tree", Reply::html("<p>Select or create a notebook</p>"));
     assert_eq!(no_probe_opens(&other).await, Vec::<String>::new());
 }
@@ -529,7 +591,10 @@ async fn jupyter_notebook_and_jupyterlab_tell_each_other_apart() {
 async fn redis_commander_without_login_is_open() {
     let mut replay = Replay::new()
         .at("/", capture!("redis-commander/0.9.0-open-home", "html"))
-        .at("/connections", capture!("redis-commander/0.9.0-open-connections", "json"))
+        .at(
+            "/connections",
+            capture!("redis-commander/0.9.0-open-connections", "json"),
+        )
         .otherwise(capture!("redis-commander/0.9.0-404", "html"));
     let found = identified("redis-commander", &mut replay, &options()).await;
     assert_eq!(found.exposure, Some(Exposure::Open));
@@ -547,7 +612,10 @@ async fn redis_commander_without_login_is_open() {
 async fn redis_commander_with_http_auth_is_auth_required() {
     let mut replay = Replay::new()
         .at("/", capture!("redis-commander/0.9.0-auth-home", "html"))
-        .at("/connections", capture!("redis-commander/0.9.0-auth-connections", "txt"))
+        .at(
+            "/connections",
+            capture!("redis-commander/0.9.0-auth-connections", "txt"),
+        )
         .otherwise(capture!("redis-commander/0.9.0-404", "html"));
     let found = identified("redis-commander", &mut replay, &options()).await;
     assert_eq!(found.exposure, Some(Exposure::AuthRequired));
@@ -612,7 +680,10 @@ async fn mongo_express_home_without_auth_is_open() {
 #[tokio::test]
 async fn mongo_express_1_behind_basic_auth_is_auth_required() {
     let mut replay = Replay::new()
-        .at("/status", Reply::json(r#"{"status":"ok"}"#).header("x-powered-by", "Express"))
+        .at(
+            "/status",
+            Reply::json(r#"{"status":"ok"}"#).header("x-powered-by", "Express"),
+        )
         .otherwise(basic_auth_401());
     let found = identified("mongo-express", &mut replay, &options()).await;
     assert_eq!(found.exposure, Some(Exposure::AuthRequired));
@@ -628,7 +699,11 @@ async fn mongo_express_default_admin_pass_is_default_credentials() {
         .at("/status", Reply::json(r#"{"status":"ok"}"#))
         .otherwise(basic_auth_401());
     let found = identified("mongo-express", &mut replay, &with_credentials()).await;
-    assert_eq!(found.exposure, Some(Exposure::AuthRequired), "401 to admin:pass too");
+    assert_eq!(
+        found.exposure,
+        Some(Exposure::AuthRequired),
+        "401 to admin:pass too"
+    );
     let mut replay = Replay::new()
         .at("/status", Reply::json(r#"{"status":"ok"}"#))
         .otherwise(basic_auth_401());
@@ -641,9 +716,16 @@ async fn mongo_express_default_admin_pass_is_default_credentials() {
     assert_eq!(found.exposure, Some(Exposure::DefaultCredentials));
     assert_eq!(found.check, "mongo-express-default-credentials");
     assert_eq!(found.user.as_deref(), Some("admin"));
-    let sent: Vec<_> = replay.requests().into_iter().filter(|r| r.basic_auth.is_some()).collect();
+    let sent: Vec<_> = replay
+        .requests()
+        .into_iter()
+        .filter(|r| r.basic_auth.is_some())
+        .collect();
     assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].basic_auth, Some(("admin".to_string(), "pass".to_string())));
+    assert_eq!(
+        sent[0].basic_auth,
+        Some(("admin".to_string(), "pass".to_string()))
+    );
     assert_eq!(sent[0].shown, "GET / as admin");
 }
 
@@ -670,7 +752,10 @@ async fn mongo_express_look_alikes_are_not_open() {
 #[tokio::test]
 async fn pgadmin_desktop_mode_is_open() {
     let mut replay = Replay::new()
-        .at("/browser/", capture!("pgadmin/9.18-desktop-browser", "html"))
+        .at(
+            "/browser/",
+            capture!("pgadmin/9.18-desktop-browser", "html"),
+        )
         .at("/login", capture!("pgadmin/9.18-desktop-login", "json"))
         .at("/misc/ping", capture!("pgadmin/9.18-misc-ping", "txt"))
         .otherwise(capture!("pgadmin/9.18-404", "html"));
@@ -688,7 +773,10 @@ async fn pgadmin_desktop_mode_is_open() {
 #[tokio::test]
 async fn pgadmin_server_mode_is_auth_required() {
     let mut replay = Replay::new()
-        .at("/browser/", capture!("pgadmin/9.18-server-browser-redirect", "html"))
+        .at(
+            "/browser/",
+            capture!("pgadmin/9.18-server-browser-redirect", "html"),
+        )
         .at("/login", capture!("pgadmin/9.18-server-login", "html"))
         .at("/misc/ping", capture!("pgadmin/9.18-misc-ping", "txt"))
         .otherwise(capture!("pgadmin/9.18-404", "html"));
@@ -720,7 +808,8 @@ fn grafana(health: &str, search: Reply) -> Replay {
         .at("/login", Reply::html(fixture!("grafana/10.4-login.html")))
         .at(
             "/",
-            Reply::new(302, fixture!("grafana/10.4-root-redirect.html")).header("location", "/login"),
+            Reply::new(302, fixture!("grafana/10.4-root-redirect.html"))
+                .header("location", "/login"),
         )
         .at("/api/search?limit=100", search)
         .at(
@@ -751,8 +840,16 @@ async fn grafana_anonymous_search_is_open() {
 #[tokio::test]
 async fn grafana_refusing_anonymous_is_auth_required() {
     for (health, unauthorized, version) in [
-        (fixture!("grafana/5.1.3-api-health.json"), fixture!("grafana/5.1.3-unauthorized.json"), "5.1.3"),
-        (fixture!("grafana/9.2.0-api-health.json"), fixture!("grafana/10.4-unauthorized.json"), "9.2.0"),
+        (
+            fixture!("grafana/5.1.3-api-health.json"),
+            fixture!("grafana/5.1.3-unauthorized.json"),
+            "5.1.3",
+        ),
+        (
+            fixture!("grafana/9.2.0-api-health.json"),
+            fixture!("grafana/10.4-unauthorized.json"),
+            "9.2.0",
+        ),
     ] {
         let mut replay = grafana(health, Reply::new(401, unauthorized));
         let found = identified("grafana", &mut replay, &options()).await;
@@ -767,7 +864,10 @@ async fn grafana_refusing_anonymous_is_auth_required() {
 async fn grafana_admin_admin_is_default_credentials() {
     let unauthorized = Reply::new(401, fixture!("grafana/10.4-unauthorized.json"));
     for (password, tries) in [("admin", 1), ("prom-operator", 2)] {
-        let mut replay = grafana(fixture!("grafana/9.2.0-api-health.json"), unauthorized.clone());
+        let mut replay = grafana(
+            fixture!("grafana/9.2.0-api-health.json"),
+            unauthorized.clone(),
+        );
         let mut logged_in = LoggedIn {
             inner: &mut replay,
             pair: ("admin", password),
@@ -777,7 +877,11 @@ async fn grafana_admin_admin_is_default_credentials() {
         assert_eq!(found.exposure, Some(Exposure::DefaultCredentials));
         assert_eq!(found.check, "grafana-default-credentials");
         assert_eq!(found.user.as_deref(), Some("admin"));
-        let sent = replay.requests().into_iter().filter(|r| r.basic_auth.is_some()).count();
+        let sent = replay
+            .requests()
+            .into_iter()
+            .filter(|r| r.basic_auth.is_some())
+            .count();
         assert_eq!(sent, tries, "pairs are tried in file order until one holds");
     }
 }
@@ -786,7 +890,10 @@ async fn grafana_admin_admin_is_default_credentials() {
 async fn grafana_look_alikes_are_not_open() {
     // A JSON API with the same health fields, and an array at /api/search, but no Grafana UI.
     let api = Replay::new()
-        .at("/api/health", Reply::json(r#"{"database":"ok","version":"2.3.1","commit":"abc"}"#))
+        .at(
+            "/api/health",
+            Reply::json(r#"{"database":"ok","version":"2.3.1","commit":"abc"}"#),
+        )
         .at("/api/search?limit=100", Reply::json("[]"))
         .otherwise(Reply::html("<title>Grafana dashboards for Kafka</title>"));
     assert!(matches!(
@@ -794,4 +901,207 @@ async fn grafana_look_alikes_are_not_open() {
         Evaluation::NotThis { .. }
     ));
     assert_eq!(no_probe_opens(&api).await, Vec::<String>::new());
+}
+
+// ---- Portainer CE (replies written from its source: api/http/handler, libhttp) ----
+
+fn portainer(status: &str, check: Reply) -> Replay {
+    Replay::new()
+        .at("/api/status", Reply::json(status))
+        .at("/", Reply::html(fixture!("portainer/2.23.0-index.html")))
+        .at("/api/users/admin/check", check)
+}
+
+#[tokio::test]
+async fn portainer_without_administrator_is_open() {
+    for (status, body, version) in [
+        (
+            fixture!("portainer/2.23.0-status.json"),
+            fixture!("portainer/2.23.0-admin-check-404.json"),
+            "2.23.0",
+        ),
+        (
+            fixture!("portainer/1.24.2-status.json"),
+            fixture!("portainer/1.24.2-admin-check-404.json"),
+            "1.24.2",
+        ),
+    ] {
+        let check = Reply::new(404, body).header("content-type", "application/json");
+        let mut replay = portainer(status, check);
+        let found = identified("portainer", &mut replay, &options()).await;
+        assert_eq!(found.exposure, Some(Exposure::Open));
+        assert_eq!(found.check, "portainer-open");
+        assert_eq!(found.version.as_deref(), Some(version));
+        assert_eq!(
+            found.summary,
+            format!(
+                "Portainer {version} has no administrator: the first visitor can create one and control its Docker environments"
+            )
+        );
+        read_only(&replay);
+    }
+}
+
+#[tokio::test]
+async fn portainer_with_administrator_is_auth_required() {
+    let mut replay = portainer(
+        fixture!("portainer/2.23.0-status.json"),
+        Reply::new(204, ""),
+    );
+    let found = identified("portainer", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::AuthRequired));
+    assert_eq!(found.check, "portainer-auth-required");
+    read_only(&replay);
+}
+
+#[tokio::test]
+async fn portainer_timed_out_setup_is_locked_not_open() {
+    let locked = Reply::new(
+        303,
+        fixture!("portainer/2.23.0-admin-init-timeout-303.json"),
+    )
+    .header("content-type", "application/json")
+    .header("redirect-reason", "AdminInitTimeout");
+    let mut replay = portainer(fixture!("portainer/2.23.0-status.json"), locked);
+    let found = identified("portainer", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::AuthRequired));
+    assert_eq!(found.check, "portainer-setup-locked");
+}
+
+#[tokio::test]
+async fn portainer_look_alikes_are_not_open() {
+    // A status API with a Version field and a 404 for the check, but no Portainer page.
+    let api = Replay::new()
+        .at(
+            "/api/status",
+            Reply::json(r#"{"Version":"1.0.0","InstanceID":"x"}"#),
+        )
+        .at("/", Reply::html("<title>Status</title>"))
+        .otherwise(Reply::new(
+            404,
+            r#"{"message":"No administrator account found inside the database"}"#,
+        ));
+    assert!(matches!(
+        evaluation("portainer", &mut api.clone(), &options()).await,
+        Evaluation::NotThis { .. }
+    ));
+    assert_eq!(no_probe_opens(&api).await, Vec::<String>::new());
+    // The Portainer page on every path (a honeypot): /api/status is no JSON there.
+    let honeypot = Replay::new().otherwise(Reply::html(fixture!("portainer/2.23.0-index.html")));
+    assert_eq!(no_probe_opens(&honeypot).await, Vec::<String>::new());
+}
+
+// ---- Cerebro 0.8.5/0.9.4 (its Twirl templates and CerebroResponse envelope) ----
+
+#[tokio::test]
+async fn cerebro_without_auth_is_open() {
+    for (index, version) in [
+        (fixture!("cerebro/0.9.4-index.html"), "0.9.4"),
+        (fixture!("cerebro/0.8.5-index.html"), "0.8.5"),
+    ] {
+        let mut replay = Replay::new()
+            .at("/", Reply::html(index))
+            .at("/login", Reply::new(303, "").header("location", "/"))
+            .at(
+                "/connect/hosts",
+                Reply::json(fixture!("cerebro/0.9.4-connect-hosts-open.json")),
+            );
+        let found = identified("cerebro", &mut replay, &options()).await;
+        assert_eq!(found.exposure, Some(Exposure::Open));
+        assert_eq!(found.check, "cerebro-open");
+        assert_eq!(found.version.as_deref(), Some(version));
+        assert_eq!(names(&found), ["Localhost cluster", "Logs cluster"]);
+        read_only(&replay);
+    }
+    // No known hosts: still open (anyone can type an Elasticsearch URL), nothing listed.
+    let mut replay = Replay::new()
+        .at("/", Reply::html(fixture!("cerebro/0.9.4-index.html")))
+        .at(
+            "/connect/hosts",
+            Reply::json(fixture!("cerebro/0.9.4-connect-hosts-empty.json")),
+        );
+    let found = identified("cerebro", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::Open));
+    assert_eq!(found.inventory.as_ref().map(|i| i.total_items), Some(0));
+}
+
+#[tokio::test]
+async fn cerebro_with_auth_is_auth_required() {
+    let mut replay = Replay::new()
+        .at("/", Reply::new(303, "").header("location", "/login"))
+        .at("/login", Reply::html(fixture!("cerebro/0.9.4-login.html")))
+        .at(
+            "/connect/hosts",
+            Reply::json(fixture!("cerebro/0.9.4-connect-hosts-auth.json")),
+        );
+    let found = identified("cerebro", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::AuthRequired));
+    assert_eq!(found.check, "cerebro-auth-required");
+    assert_eq!(found.version, None, "the version is on the index page only");
+    assert!(found.inventory.is_none());
+}
+
+#[tokio::test]
+async fn cerebro_look_alikes_are_not_open() {
+    // Any JSON API with "status" and "body" fields, without Cerebro's page.
+    let api = Replay::new()
+        .at(
+            "/connect/hosts",
+            Reply::json(r#"{"status":200,"body":["a"]}"#),
+        )
+        .otherwise(Reply::html(
+            "<html ng-app=\"app\"><title>Cerebro</title></html>",
+        ));
+    assert!(matches!(
+        evaluation("cerebro", &mut api.clone(), &options()).await,
+        Evaluation::NotThis { .. }
+    ));
+    assert_eq!(no_probe_opens(&api).await, Vec::<String>::new());
+}
+
+// ---- elasticsearch-head (its repository's index.html and _site/app.js) ----
+
+#[tokio::test]
+async fn elasticsearch_head_is_identified_without_a_verdict() {
+    let app = fixture!("elasticsearch-head/app.js.head");
+    let grunt = Replay::new()
+        .at("/", Reply::html(fixture!("elasticsearch-head/index.html")))
+        .at(
+            "/_site/app.js",
+            Reply::new(200, app).header("content-type", "application/javascript"),
+        );
+    let plugin = Replay::new()
+        .at(
+            "/",
+            Reply::html(fixture!("elasticsearch-head/plugin-index.html")),
+        )
+        .at(
+            "/app.js",
+            Reply::new(200, app).header("content-type", "application/javascript"),
+        );
+    for mut replay in [grunt, plugin] {
+        let found = identified("elasticsearch-head", &mut replay, &options()).await;
+        assert_eq!(found.exposure, None);
+        assert_eq!(found.check, "elasticsearch-head-undetermined");
+        assert_eq!(
+            found.summary,
+            "elasticsearch-head answers, but no verdict held"
+        );
+        assert!(found.inventory.is_none());
+        read_only(&replay);
+    }
+}
+
+#[tokio::test]
+async fn elasticsearch_head_look_alikes_are_not_it() {
+    // A blog post titled like the tool, linking the bundle, served by a server whose every
+    // other path is the same page.
+    let blog = Replay::new().otherwise(Reply::html(
+        "<title>elasticsearch-head</title><script src=\"_site/app.js\"></script>",
+    ));
+    assert!(!matches!(
+        evaluation("elasticsearch-head", &mut blog.clone(), &options()).await,
+        Evaluation::Identified(_)
+    ));
+    assert_eq!(no_probe_opens(&blog).await, Vec::<String>::new());
 }
