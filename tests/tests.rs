@@ -6,8 +6,10 @@
 //! - [`kibana`]: Kibana 4.x-8.x status and saved-object checks.
 //! - [`http_traps`]: the traps of protocols.md section 7 and hostile servers.
 //! - [`mongodb`]: the MongoDB wire-protocol probe.
+//! - [`detection`]: detection by protocol on any port, through the registry.
 //! - [`engine`]: detection across probes when servers misbehave.
 //! - [`gate`]: exit codes, signals, piped targets, certificate verification.
+//! - [`user_probes`]: probe files of a user's own, `ajar probes check`, default credentials.
 //! - [`scope`]: one server one result, exclusions, `--max-hosts`, bounded input.
 //! - [`evidence`]: evidence in every result, `-v`, `--debug`, summaries, escaping.
 //! - [`panels`]: the data-driven probes of `probes/` against documented replies.
@@ -17,6 +19,7 @@
 mod support;
 
 mod cli;
+mod detection;
 mod elastic;
 mod engine;
 mod evidence;
@@ -28,3 +31,4 @@ mod mongodb;
 mod panels;
 mod real;
 mod scope;
+mod user_probes;
