@@ -112,21 +112,38 @@ fn read_only(replay: &Replay) {
     }
 }
 
-/// A replay that also checks basic credentials: a request sent with `pair` gets `reply`,
-/// every other request goes to the inner replay (which records them all).
+/// A replay that also looks at credentials: a request `accept` takes gets `reply`, every
+/// request goes to the inner replay too (which records them all).
 struct LoggedIn<'a> {
     inner: &'a mut Replay,
-    pair: (&'a str, &'a str),
+    accept: &'a (dyn Fn(&Request) -> bool + Sync),
     reply: Reply,
+}
+
+/// Accepts basic auth with this pair.
+fn basic(user: &'static str, password: &'static str) -> impl Fn(&Request) -> bool + Sync {
+    move |r: &Request| {
+        r.basic_auth
+            .as_ref()
+            .is_some_and(|(u, p)| (u.as_str(), p.as_str()) == (user, password))
+    }
+}
+
+/// Accepts a GET that carries a cookie whose text contains `cookie`.
+fn session(path: &'static str, cookie: &'static str) -> impl Fn(&Request) -> bool + Sync {
+    move |r: &Request| {
+        r.method == "GET"
+            && r.path == path
+            && r.headers
+                .iter()
+                .any(|(n, v)| n == "Cookie" && v.contains(cookie))
+    }
 }
 
 impl Fetcher for LoggedIn<'_> {
     fn fetch(&mut self, request: &Request) -> impl std::future::Future<Output = Fetched> + Send {
         let inner = self.inner.fetch(request);
-        let accepted = request
-            .basic_auth
-            .as_ref()
-            .is_some_and(|(u, p)| (u.as_str(), p.as_str()) == self.pair);
+        let accepted = (self.accept)(request);
         let reply = self.reply.clone();
         async move {
             let fallback = inner.await;
@@ -187,12 +204,30 @@ async fn phpmyadmin_config_auth_home_is_open() {
     assert_eq!(found.exposure, Some(Exposure::Open));
     assert_eq!(found.check, "phpmyadmin-open");
     assert_eq!(found.version.as_deref(), Some("5.2.1"));
-    assert_eq!(detail(&found, "first_database"), Some("analytics"));
     assert_eq!(
         found.summary,
-        "phpMyAdmin 5.2.1 opens its home page without a login (auth_type config); its navigation lists databases (analytics, ...)"
+        "phpMyAdmin 5.2.1 opens its home page without a login (auth_type config): 7 databases in its navigation"
     );
-    assert!(found.inventory.is_none());
+    assert_eq!(
+        names(&found),
+        [
+            "analytics",
+            "information_schema",
+            "mysql",
+            "performance_schema",
+            "shop",
+            "sys",
+            "test"
+        ]
+    );
+    let inv = found.inventory.as_ref().expect("an inventory");
+    assert_eq!(
+        (inv.unit.as_str(), inv.total_items, inv.user_items),
+        ("database", 7, 3)
+    );
+    assert!(!inv.truncated);
+    // The CSRF token read for the login form is a detail too (see the report).
+    assert_eq!(detail(&found, "databases"), Some("7"));
     read_only(&replay);
 }
 
@@ -219,11 +254,33 @@ async fn phpmyadmin_root_with_empty_password_is_default_credentials() {
             "",
         ),
     );
-    let found = identified("phpmyadmin", &mut replay, &with_credentials()).await;
+    // After the login, GET / with the pmaAuth-1 cookie is the logged-in home.
+    let mut logged_in = LoggedIn {
+        inner: &mut replay,
+        accept: &session("/", "pmaAuth-1="),
+        reply: capture!("phpmyadmin/5.2.1-cookie-logged-in-home", "html"),
+    };
+    let found = identified_with("phpmyadmin", &mut logged_in, &with_credentials()).await;
     assert_eq!(found.exposure, Some(Exposure::DefaultCredentials));
     assert_eq!(found.check, "phpmyadmin-default-credentials");
     assert_eq!(found.user.as_deref(), Some("root"));
     assert_eq!(found.version.as_deref(), Some("5.2.1"));
+    assert_eq!(
+        found.summary,
+        "phpMyAdmin 5.2.1 logs in as root with an empty password (AllowNoPassword)"
+    );
+    assert_eq!(
+        names(&found),
+        [
+            "analytics",
+            "information_schema",
+            "mysql",
+            "performance_schema",
+            "shop",
+            "sys",
+            "test"
+        ]
+    );
     let posts: Vec<_> = replay
         .requests()
         .into_iter()
@@ -298,7 +355,8 @@ async fn phpmyadmin_4_7_config_auth_is_open() {
     let found = identified("phpmyadmin", &mut replay, &options()).await;
     assert_eq!(found.exposure, Some(Exposure::Open));
     assert_eq!(found.version.as_deref(), Some("4.7.7"));
-    assert_eq!(detail(&found, "first_database"), Some("mdshop"));
+    assert_eq!(names(&found), ["mdshop", "mysql"]);
+    assert_eq!(found.inventory.as_ref().map(|i| i.user_items), Some(1));
     read_only(&replay);
 }
 
@@ -658,9 +716,9 @@ fn basic_auth_401() -> Reply {
 
 #[tokio::test]
 async fn mongo_express_home_without_auth_is_open() {
-    for (file, first) in [
-        (fixture!("mongo-express/1.0.2-home.html"), "admin"),
-        (fixture!("mongo-express/0.54.0-home.html"), "admin"),
+    for (file, user_db) in [
+        (fixture!("mongo-express/1.0.2-home.html"), "shop"),
+        (fixture!("mongo-express/0.54.0-home.html"), "orders"),
     ] {
         let mut replay = Replay::new()
             .at("/", Reply::html(file).header("x-powered-by", "Express"))
@@ -668,10 +726,12 @@ async fn mongo_express_home_without_auth_is_open() {
         let found = identified("mongo-express", &mut replay, &options()).await;
         assert_eq!(found.exposure, Some(Exposure::Open));
         assert_eq!(found.check, "mongo-express-open");
-        assert_eq!(detail(&found, "first_database"), Some(first));
+        assert_eq!(names(&found), ["admin", "config", "local", user_db]);
+        let inv = found.inventory.as_ref().expect("an inventory");
+        assert_eq!((inv.total_items, inv.user_items), (4, 1));
         assert_eq!(
             found.summary,
-            "Mongo Express answers without credentials and lists its databases (admin, ...)"
+            "Mongo Express answers without credentials: 4 databases listed"
         );
         read_only(&replay);
     }
@@ -709,7 +769,7 @@ async fn mongo_express_default_admin_pass_is_default_credentials() {
         .otherwise(basic_auth_401());
     let mut logged_in = LoggedIn {
         inner: &mut replay,
-        pair: ("admin", "pass"),
+        accept: &basic("admin", "pass"),
         reply: home,
     };
     let found = identified_with("mongo-express", &mut logged_in, &with_credentials()).await;
@@ -870,7 +930,7 @@ async fn grafana_admin_admin_is_default_credentials() {
         );
         let mut logged_in = LoggedIn {
             inner: &mut replay,
-            pair: ("admin", password),
+            accept: &basic("admin", password),
             reply: Reply::json(fixture!("grafana/9.2.0-api-user.json")),
         };
         let found = identified_with("grafana", &mut logged_in, &with_credentials()).await;
