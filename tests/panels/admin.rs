@@ -4,7 +4,7 @@
 //! replaying fetcher: exact verdicts, check ids, versions and inventories, read-only
 //! requests, and look-alikes that no shipped probe may report open.
 
-use ajar::finding::Exposure;
+use ajar::finding::{Exposure, Severity, policy};
 use std::sync::Arc;
 
 use ajar::rules::{
@@ -168,6 +168,14 @@ async fn identified_with(id: &str, fetcher: &mut LoggedIn<'_>, opts: &EvalOption
     }
 }
 
+/// The severity the scan gives this finding (the shared policy, as `src/probe/panels.rs`).
+fn severity(id: &str, found: &Identified) -> Severity {
+    let rules = RuleSet::shipped().expect("shipped probes compile");
+    let rule = rules.get(id).expect("the probe is shipped");
+    let exposure = found.exposure.unwrap_or(Exposure::Undetermined);
+    policy::severity(exposure, rule.severity, found.inventory.as_ref(), false)
+}
+
 fn names(found: &Identified) -> Vec<String> {
     let inv = found.inventory.as_ref().expect("an inventory");
     inv.items.iter().map(|i| i.name.clone()).collect()
@@ -206,7 +214,7 @@ async fn phpmyadmin_config_auth_home_is_open() {
     assert_eq!(found.version.as_deref(), Some("5.2.1"));
     assert_eq!(
         found.summary,
-        "phpMyAdmin 5.2.1 opens its home page without a login (auth_type config): 7 databases in its navigation"
+        "phpMyAdmin 5.2.1 opens its home page without a login (auth_type config): its navigation lists the databases"
     );
     assert_eq!(
         names(&found),
@@ -226,8 +234,16 @@ async fn phpmyadmin_config_auth_home_is_open() {
         ("database", 7, 3)
     );
     assert!(!inv.truncated);
+    // Names only: the shared policy reports this open admin panel as medium.
+    assert_eq!(severity("phpmyadmin", &found), Severity::Medium);
     // The CSRF token read for the login form is a detail too (see the report).
-    assert_eq!(detail(&found, "databases"), Some("7"));
+    assert_eq!(
+        found.details,
+        [(
+            "token".to_string(),
+            "264d484365575f5f585e5d5843505e6f".to_string()
+        )]
+    );
     read_only(&replay);
 }
 
@@ -570,10 +586,12 @@ async fn jupyter_notebook_without_token_is_open() {
     assert_eq!(found.check, "jupyter-notebook-open");
     assert_eq!(found.version.as_deref(), Some("6.4.12"));
     assert_eq!(names(&found), ["analysis.ipynb", "data", "notes.txt"]);
-    assert_eq!(
-        found.inventory.as_ref().map(|i| i.unit.as_str()),
-        Some("file")
-    );
+    let inv = found.inventory.as_ref().expect("an inventory");
+    assert_eq!(inv.unit, "file");
+    let sizes: Vec<_> = inv.items.iter().map(|i| i.size_bytes).collect();
+    assert_eq!(sizes, [Some(3), None, Some(3)]);
+    // Files with bytes in them keep the probe's own severity.
+    assert_eq!(severity("jupyter-notebook", &found), Severity::Critical);
     assert_eq!(
         found.summary,
         "Jupyter Notebook 6.4.12 lists its files without a token: 3 entries at the top level"
@@ -658,7 +676,9 @@ async fn redis_commander_without_login_is_open() {
     assert_eq!(found.exposure, Some(Exposure::Open));
     assert_eq!(found.check, "redis-commander-open");
     assert_eq!(found.version, None, "Redis Commander shows no version");
-    assert_eq!(names(&found), ["local"]);
+    assert!(found.inventory.is_none());
+    assert_eq!(detail(&found, "connections"), Some("1"));
+    assert_eq!(severity("redis-commander", &found), Severity::High);
     assert_eq!(
         found.summary,
         "Redis Commander answers its API without a login: 1 Redis connections"
@@ -729,6 +749,11 @@ async fn mongo_express_home_without_auth_is_open() {
         assert_eq!(names(&found), ["admin", "config", "local", user_db]);
         let inv = found.inventory.as_ref().expect("an inventory");
         assert_eq!((inv.total_items, inv.user_items), (4, 1));
+        assert_eq!(
+            severity("mongo-express", &found),
+            Severity::Medium,
+            "names only"
+        );
         assert_eq!(
             found.summary,
             "Mongo Express answers without credentials: 4 databases listed"
@@ -822,6 +847,7 @@ async fn pgadmin_desktop_mode_is_open() {
     let found = identified("pgadmin", &mut replay, &options()).await;
     assert_eq!(found.exposure, Some(Exposure::Open));
     assert_eq!(found.check, "pgadmin-open");
+    assert_eq!(severity("pgadmin", &found), Severity::Critical);
     assert_eq!(detail(&found, "version_int"), Some("91800"));
     assert_eq!(
         found.summary,
@@ -889,7 +915,8 @@ async fn grafana_anonymous_search_is_open() {
     assert_eq!(found.exposure, Some(Exposure::Open));
     assert_eq!(found.check, "grafana-open");
     assert_eq!(found.version.as_deref(), Some("9.2.0"));
-    assert_eq!(names(&found), ["Folder", "Production Overview"]);
+    assert!(found.inventory.is_none());
+    assert_eq!(severity("grafana", &found), Severity::High);
     assert_eq!(
         found.summary,
         "Grafana 9.2.0 lets anonymous visitors list its dashboards: 2 found"
@@ -991,6 +1018,7 @@ async fn portainer_without_administrator_is_open() {
         let found = identified("portainer", &mut replay, &options()).await;
         assert_eq!(found.exposure, Some(Exposure::Open));
         assert_eq!(found.check, "portainer-open");
+        assert_eq!(severity("portainer", &found), Severity::Critical);
         assert_eq!(found.version.as_deref(), Some(version));
         assert_eq!(
             found.summary,
@@ -1070,7 +1098,8 @@ async fn cerebro_without_auth_is_open() {
         assert_eq!(found.exposure, Some(Exposure::Open));
         assert_eq!(found.check, "cerebro-open");
         assert_eq!(found.version.as_deref(), Some(version));
-        assert_eq!(names(&found), ["Localhost cluster", "Logs cluster"]);
+        assert!(found.inventory.is_none());
+        assert_eq!(detail(&found, "clusters"), Some("2"));
         read_only(&replay);
     }
     // No known hosts: still open (anyone can type an Elasticsearch URL), nothing listed.
@@ -1082,7 +1111,12 @@ async fn cerebro_without_auth_is_open() {
         );
     let found = identified("cerebro", &mut replay, &options()).await;
     assert_eq!(found.exposure, Some(Exposure::Open));
-    assert_eq!(found.inventory.as_ref().map(|i| i.total_items), Some(0));
+    assert!(found.inventory.is_none());
+    assert_eq!(
+        found.summary,
+        "Cerebro 0.9.4 answers without a login: 0 known Elasticsearch clusters reachable through it"
+    );
+    assert_eq!(severity("cerebro", &found), Severity::High);
 }
 
 #[tokio::test]
