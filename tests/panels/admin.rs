@@ -874,6 +874,52 @@ async fn pgadmin_server_mode_is_auth_required() {
 }
 
 #[tokio::test]
+async fn pgadmin_asks_as_a_browser_and_reads_json_refusals_too() {
+    // To a JSON-first Accept, Flask-Security answers 401 JSON (captured with ajar's default
+    // Accept); the probe asks for HTML, and a JSON refusal still reads as a login.
+    let mut replay = Replay::new()
+        .at(
+            "/browser/",
+            capture!("pgadmin/9.18-server-browser-json", "json"),
+        )
+        .at("/login", capture!("pgadmin/9.18-server-login-json", "json"))
+        .at("/misc/ping", capture!("pgadmin/9.18-misc-ping", "txt"))
+        .otherwise(capture!("pgadmin/9.18-404", "html"));
+    // Identification needs the page; with JSON only, the product is not claimed.
+    assert!(matches!(
+        evaluation("pgadmin", &mut replay.clone(), &options()).await,
+        Evaluation::NotThis { .. }
+    ));
+    let mut replay = Replay::new()
+        .at(
+            "/browser/",
+            capture!("pgadmin/9.18-server-browser-json", "json"),
+        )
+        .at("/login", capture!("pgadmin/9.18-server-login", "html"))
+        .at("/misc/ping", capture!("pgadmin/9.18-misc-ping", "txt"))
+        .otherwise(capture!("pgadmin/9.18-404", "html"));
+    let found = identified("pgadmin", &mut replay, &options()).await;
+    assert_eq!(found.exposure, Some(Exposure::AuthRequired));
+    for r in replay
+        .requests()
+        .iter()
+        .filter(|r| r.path != "/misc/ping" && !r.path.starts_with("/ajar-"))
+    {
+        let accept = r
+            .headers
+            .iter()
+            .find(|(n, _)| n == "Accept")
+            .map(|(_, v)| v.as_str());
+        assert_eq!(
+            accept,
+            Some("text/html,application/xhtml+xml"),
+            "{}",
+            r.shown
+        );
+    }
+}
+
+#[tokio::test]
 async fn pgadmin_look_alikes_are_not_open() {
     // A page titled like pgAdmin on a server that has no ping and sets no pgAdmin cookie.
     let page = Replay::new().otherwise(Reply::html(
