@@ -877,7 +877,7 @@ async fn pgadmin_server_mode_is_auth_required() {
 async fn pgadmin_asks_as_a_browser_and_reads_json_refusals_too() {
     // To a JSON-first Accept, Flask-Security answers 401 JSON (captured with ajar's default
     // Accept); the probe asks for HTML, and a JSON refusal still reads as a login.
-    let mut replay = Replay::new()
+    let replay = Replay::new()
         .at(
             "/browser/",
             capture!("pgadmin/9.18-server-browser-json", "json"),
