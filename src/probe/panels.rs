@@ -115,6 +115,20 @@ fn decoy_path(port: u16, base: &str) -> String {
     format!("/ajar-{:016x}", hasher.finish())
 }
 
+/// The severity the scan gives a data-driven finding, by the shared policy. An admin panel
+/// that lists database names without counts or sizes says nothing of how much they hold:
+/// it keeps the product's own severity, never the "system or empty data only" medium, which
+/// needs numbers to be shown.
+pub fn severity(rule: &Rule, found: &rules::Identified) -> crate::finding::Severity {
+    let exposure = found.exposure.unwrap_or(Exposure::Undetermined);
+    let counted = found.inventory.as_ref().filter(|inv| {
+        inv.items
+            .iter()
+            .all(|d| d.system || d.documents.is_some() || d.size_bytes.is_some())
+    });
+    policy::severity(exposure, rule.severity, counted, false)
+}
+
 /// The finding for an identified product: verdict, severity by the shared policy, the
 /// probe's check id, remediation and references, and the evidence of its own requests.
 fn finding(
@@ -125,7 +139,7 @@ fn finding(
     mut evidence: Vec<Evidence>,
 ) -> Finding {
     let exposure = found.exposure.unwrap_or(Exposure::Undetermined);
-    let severity = policy::severity(exposure, rule.severity, found.inventory.as_ref(), false);
+    let severity = severity(rule, &found);
     let mut f = site.finding(&rule.service, exposure, severity, found.summary);
     f.url = Some(url.to_string());
     f.check = found.check;
@@ -191,12 +205,20 @@ impl SiteFetcher<'_> {
     }
 
     fn shown(&self, request: &Request) -> String {
-        // `shown` is relative to the base: `GET /api/health`; evidence names the full path.
-        let base = self.base_path.trim_end_matches('/');
-        match request.shown.split_once(' ') {
-            Some((method, rest)) => format!("{method} {base}{rest}"),
-            None => request.shown.clone(),
-        }
+        // `shown` is relative to the base (`GET /api/health as admin`); evidence names the
+        // path as sent, which for a base that is a file (`/adminer.php`) is not a concatenation.
+        let Some((method, rest)) = request.shown.split_once(' ') else {
+            return request.shown.clone();
+        };
+        let suffix = rest.strip_prefix(request.path.as_str()).unwrap_or("");
+        let sent = match self.base.join(request.path.trim_start_matches('/')) {
+            Ok(url) => match url.query() {
+                Some(query) => format!("{}?{query}", url.path()),
+                None => url.path().to_string(),
+            },
+            Err(_) => format!("{}{}", self.base_path.trim_end_matches('/'), request.path),
+        };
+        format!("{method} {sent}{suffix}")
     }
 }
 

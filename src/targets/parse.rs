@@ -348,9 +348,12 @@ fn parse_url(scheme: &Scheme, text: &str) -> Result<Endpoint, String> {
     };
     let port = url.port().unwrap_or(scheme.default_port);
     let path = url.path();
+    // A last segment with an extension names a file (`/adminer.php`), which is the base
+    // itself; any other path is a directory prefix (`/es` is `/es/`).
+    let is_file = |p: &str| p.rsplit('/').next().is_some_and(|last| last.contains('.'));
     let base_path = match path {
         "" | "/" => None,
-        p if p.ends_with('/') => Some(Arc::from(p)),
+        p if p.ends_with('/') || is_file(p) => Some(Arc::from(p)),
         p => Some(Arc::from(format!("{p}/"))),
     };
     Ok(Endpoint {
@@ -532,6 +535,12 @@ mod tests {
             (e.port, e.base_path(), e.transport),
             (80, "/", Transport::Plain)
         );
+        // A path ending in a file name is the base itself, not a directory under it.
+        assert_eq!(
+            ep("http://127.0.0.1/adminer.php").base_path(),
+            "/adminer.php"
+        );
+        assert_eq!(ep("http://127.0.0.1/tools/pma").base_path(), "/tools/pma/");
         assert!(parse_target("http://127.0.0.1:9200/?q=1").is_err());
         assert!(parse_target("ftp://127.0.0.1").is_err());
     }

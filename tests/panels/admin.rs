@@ -4,7 +4,7 @@
 //! replaying fetcher: exact verdicts, check ids, versions and inventories, read-only
 //! requests, and look-alikes that no shipped probe may report open.
 
-use ajar::finding::{Exposure, Severity, policy};
+use ajar::finding::{Exposure, Severity};
 use std::sync::Arc;
 
 use ajar::rules::{
@@ -168,12 +168,11 @@ async fn identified_with(id: &str, fetcher: &mut LoggedIn<'_>, opts: &EvalOption
     }
 }
 
-/// The severity the scan gives this finding (the shared policy, as `src/probe/panels.rs`).
+/// The severity the scan gives this finding (`ajar::probe::panels::severity`).
 fn severity(id: &str, found: &Identified) -> Severity {
     let rules = RuleSet::shipped().expect("shipped probes compile");
     let rule = rules.get(id).expect("the probe is shipped");
-    let exposure = found.exposure.unwrap_or(Exposure::Undetermined);
-    policy::severity(exposure, rule.severity, found.inventory.as_ref(), false)
+    ajar::probe::panels::severity(rule, found)
 }
 
 fn names(found: &Identified) -> Vec<String> {
@@ -234,8 +233,8 @@ async fn phpmyadmin_config_auth_home_is_open() {
         ("database", 7, 3)
     );
     assert!(!inv.truncated);
-    // Names only: the shared policy reports this open admin panel as medium.
-    assert_eq!(severity("phpmyadmin", &found), Severity::Medium);
+    // Database names with no counts keep the product's severity.
+    assert_eq!(severity("phpmyadmin", &found), Severity::High);
     // The CSRF token read for the login form is a detail too (see the report).
     assert_eq!(
         found.details,
@@ -751,8 +750,8 @@ async fn mongo_express_home_without_auth_is_open() {
         assert_eq!((inv.total_items, inv.user_items), (4, 1));
         assert_eq!(
             severity("mongo-express", &found),
-            Severity::Medium,
-            "names only"
+            Severity::High,
+            "names only: the product's own severity"
         );
         assert_eq!(
             found.summary,
