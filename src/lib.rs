@@ -14,6 +14,7 @@ pub mod net;
 pub mod probe;
 pub mod progress;
 pub mod report;
+pub mod rules;
 pub mod sanitize;
 pub mod scan;
 pub mod targets;
