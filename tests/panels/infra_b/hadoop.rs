@@ -80,6 +80,20 @@ async fn hdfs_with_kerberos_webhdfs_is_auth_required() {
 }
 
 #[tokio::test]
+async fn a_standby_namenode_is_undetermined_not_protected() {
+    let standby = Reply::new(403, fx("hadoop-hdfs/3.x-standby-403.json").as_str())
+        .header("content-type", "application/json");
+    let replay = Replay::new()
+        .at(NNINFO, json("hadoop-hdfs/2.9.2-nninfo.json"))
+        .at(NNSTATUS, json("hadoop-hdfs/2.9.2-standby-nnstatus.json"))
+        .at(WEBHDFS_ROOT, standby);
+    let (found, _) = identified("hadoop-hdfs", replay, &options()).await;
+    assert_eq!(found.exposure, None);
+    assert_eq!(found.check, "hadoop-hdfs-undetermined");
+    assert_eq!(detail(&found, "state"), Some("standby"));
+}
+
+#[tokio::test]
 async fn hdfs_all_behind_spnego_is_never_open() {
     let make = || Replay::new().otherwise(spnego_401("hadoop-hdfs/2.x-jetty6-webhdfs-401.html"));
     let (evaluation, _) = run("hadoop-hdfs", make(), &options()).await;
