@@ -11,7 +11,8 @@ use anyhow::Context;
 use crate::cli::{Command, ScanArgs};
 use crate::finding::{EndpointResult, Exposure, Outcome};
 use crate::net::TlsPolicy;
-use crate::probe::{self, Limits, ProbeContext, SERVICES};
+use crate::probe::registry::Registry;
+use crate::probe::{Limits, ProbeContext};
 use crate::progress::Progress;
 use crate::report::{NoteKind, Recorded, Report, Reporter};
 use crate::scan::{self, EngineConfig};
@@ -51,10 +52,7 @@ pub struct ReportError(#[source] pub io::Error);
 /// Runs one subcommand and returns the process exit code.
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Probes => {
-            print_probes(&mut io::stdout().lock())?;
-            Ok(ExitCode::from(exit::OK))
-        }
+        Command::Probes(args) => crate::catalog::run(&args),
         Command::Scan(args) => {
             init_logging(args.debug);
             scan_command(*args)
@@ -82,38 +80,6 @@ fn init_logging(debug: bool) {
         .with(layer)
         .with(filter)
         .try_init();
-}
-
-fn print_probes(out: &mut dyn Write) -> io::Result<()> {
-    let rows: Vec<[String; 4]> = SERVICES
-        .iter()
-        .map(|service| {
-            let ports: Vec<String> = service.ports.iter().map(u16::to_string).collect();
-            [
-                service.id.to_string(),
-                ports.join(","),
-                service.name.to_string(),
-                service.check.to_string(),
-            ]
-        })
-        .collect();
-    let header = ["SERVICE", "PORTS", "PRODUCT", "CHECK"].map(String::from);
-    let width = |col: usize| {
-        rows.iter()
-            .chain(std::iter::once(&header))
-            .map(|r| r[col].len())
-            .max()
-            .unwrap_or(0)
-    };
-    let (w0, w1, w2) = (width(0), width(1), width(2));
-    for row in std::iter::once(&header).chain(rows.iter()) {
-        writeln!(
-            out,
-            "{:<w0$}  {:<w1$}  {:<w2$}  {}",
-            row[0], row[1], row[2], row[3]
-        )?;
-    }
-    Ok(())
 }
 
 /// The targets as given, parsed: nothing resolved or sent yet.
@@ -154,11 +120,11 @@ fn stdin_has_targets() -> bool {
 }
 
 /// Parses every target source; any bad line aborts before a packet is sent.
-pub fn parse_targets(args: &ScanArgs) -> Result<ParsedTargets, UsageError> {
+pub fn parse_targets(args: &ScanArgs, registry: &Registry) -> Result<ParsedTargets, UsageError> {
     let usage = |e: &dyn std::fmt::Display| UsageError(e.to_string());
     let ports = match &args.ports {
         Some(text) => parse_ports(text).map_err(|e| UsageError(format!("--ports: {e}")))?,
-        None => probe::default_ports(),
+        None => registry.default_ports(),
     };
     let exclusions = Exclusions::parse(&args.exclude).map_err(|e| usage(&e))?;
     let mut builder = TargetSetBuilder::new(args.max_hosts);
@@ -266,7 +232,8 @@ fn open_output(args: &ScanArgs) -> Result<Box<dyn Write + Send>, UsageError> {
 }
 
 fn scan_command(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let parsed = parse_targets(&args)?;
+    let registry = crate::catalog::load_registry(args.probes.as_deref(), args.strict)?;
+    let parsed = parse_targets(&args, &registry)?;
     let inputs = parsed.inputs();
     let policy = tls_policy(&args)?;
     let out = open_output(&args)?;
@@ -285,7 +252,9 @@ fn scan_command(args: ScanArgs) -> anyhow::Result<ExitCode> {
     if targets.all_excluded() {
         eprintln!("ajar: the exclusions remove every target; nothing to scan");
     }
-    let cx = ProbeContext::for_scan(args.timeout, &policy, Limits::default(), targets.names())?;
+    let cx = ProbeContext::for_scan(args.timeout, &policy, Limits::default(), targets.names())?
+        .with_registry(registry)
+        .with_default_credentials(args.default_credentials);
     let engine = EngineConfig {
         concurrency: args.concurrency as usize,
         per_host: args.per_host as usize,
@@ -312,7 +281,10 @@ fn scan_command(args: ScanArgs) -> anyhow::Result<ExitCode> {
         };
         let on_result = |result: EndpointResult| {
             let found = match &result.outcome {
-                Outcome::Found(f) => Some(f.exposure == Exposure::Open),
+                Outcome::Found(f) => Some(matches!(
+                    f.exposure,
+                    Exposure::Open | Exposure::DefaultCredentials
+                )),
                 _ => None,
             };
             progress.endpoint_done(found);

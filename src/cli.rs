@@ -20,6 +20,10 @@ Examples:
   ajar scan -i targets.txt --format json -o report.json
   cat hosts.txt | ajar scan --format jsonl    targets from a pipe, results as they are found
   ajar scan 127.0.0.1:9200 -v                 show every request and what answered
+  ajar scan 127.0.0.1:8080 --default-credentials   also try each product's well-known login, once
+  ajar scan 127.0.0.1 --probes ./my-probes --strict   add your own probe files; a broken one stops the scan
+  ajar probes                                 every probe, its ports and where it comes from
+  ajar probes check ./my-probes/*.toml        validate probe files: FILE:LINE:COLUMN: FIELD: message
   ajar scan -i targets.txt --fail-on high -q  in CI: exit 1 when anything high or critical is open
 
 Exit codes:
@@ -46,8 +50,41 @@ pub enum Command {
     /// Scan targets (default: 127.0.0.1 on every known port).
     #[command(after_help = EXAMPLES)]
     Scan(Box<ScanArgs>),
-    /// List every probe with its default ports and what decides its verdict.
-    Probes,
+    /// List every probe with its default ports, what decides its verdict and its source;
+    /// `ajar probes check FILE...` validates probe files.
+    #[command(after_help = PROBES_EXAMPLES)]
+    Probes(ProbesArgs),
+}
+
+const PROBES_EXAMPLES: &str = "\
+Examples:
+  ajar probes                          the native probes and the shipped probe files
+  ajar probes --probes ./my-probes     the same with your files (a file with a shipped id replaces it)
+  ajar probes check my-panel.toml      validate files before a scan uses them
+
+Exit codes: 0 every file is valid; 2 a file has errors (each printed as FILE:LINE:COLUMN: FIELD: message)";
+
+/// Flags of `ajar probes`.
+#[derive(Debug, Args)]
+pub struct ProbesArgs {
+    /// What to do with probes (default: list them).
+    #[command(subcommand)]
+    pub action: Option<ProbesAction>,
+
+    /// Also list the probe files of DIR (*.toml), as `ajar scan --probes DIR` loads them.
+    #[arg(long, value_name = "DIR", global = true)]
+    pub probes: Option<PathBuf>,
+}
+
+/// Subcommands of `ajar probes`.
+#[derive(Debug, Subcommand)]
+pub enum ProbesAction {
+    /// Validate probe files and print every error with file, line and field.
+    Check {
+        /// Probe files (TOML) or directories of them.
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 /// Flags of `ajar scan`.
@@ -112,6 +149,21 @@ pub struct ScanArgs {
     /// Also trust the CA certificates of this PEM file; implies --verify-tls (repeatable).
     #[arg(long, value_name = "FILE", env = "AJAR_CA_FILE")]
     pub ca_file: Vec<PathBuf>,
+
+    /// Add the probe files of DIR (*.toml) to the shipped ones; a file with a shipped id
+    /// replaces it. Broken files are reported and skipped (see --strict).
+    #[arg(long, value_name = "DIR", env = "AJAR_PROBES")]
+    pub probes: Option<PathBuf>,
+
+    /// Stop before scanning when a probe file of --probes has an error.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Also try each product's well-known login (Grafana admin/admin, RabbitMQ
+    /// guest/guest, ...), once per pair and endpoint. Off by default: a plain scan never
+    /// logs in anywhere.
+    #[arg(long)]
+    pub default_credentials: bool,
 
     /// Exit 1 when a finding at or above this severity is found (info, low, medium, high, critical).
     #[arg(long, value_name = "SEVERITY")]

@@ -8,7 +8,9 @@
 //! [`report`] writes it out.
 
 pub mod app;
+pub mod catalog;
 pub mod cli;
+pub mod detect;
 pub mod finding;
 pub mod net;
 pub mod probe;

@@ -137,6 +137,21 @@ pub fn to_json_pretty<W: io::Write, T: serde::Serialize + ?Sized>(
     value.serialize(&mut ser).map_err(io::Error::other)
 }
 
+/// The first `max` bytes a server sent, printable ASCII as text and the rest as `\xNN`,
+/// quoted: how notes show a greeting or an answer in an unknown protocol.
+pub fn byte_preview(bytes: &[u8], max: usize) -> String {
+    let mut out = String::from("\"");
+    for &b in bytes.iter().take(max) {
+        if (b.is_ascii_graphic() && b != b'"' && b != b'\\') || b == b' ' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

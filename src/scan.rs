@@ -19,10 +19,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::finding::{EndpointResult, Evidence, Outcome};
-use crate::probe::trace::Trace;
-use crate::probe::{ProbeContext, ProbeKind, ProbeOutcome};
-use crate::targets::{Endpoint, Host, TargetSet, Transport};
+use crate::finding::{EndpointResult, Outcome};
+use crate::probe::ProbeContext;
+use crate::targets::{Endpoint, Host, TargetSet};
 
 /// Limits of a scan run.
 #[derive(Debug, Clone, Copy)]
@@ -57,15 +56,7 @@ pub struct RunStats {
     pub interrupted: bool,
 }
 
-/// What detection made of one endpoint: the outcome and, unless it is a finding (which
-/// carries its own), the evidence of every probe tried.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Detection {
-    /// What the endpoint turned out to be.
-    pub outcome: Outcome,
-    /// Every exchange recorded, for outcomes that are not findings.
-    pub evidence: Vec<Evidence>,
-}
+pub use crate::detect::{Detection, detect};
 
 /// The future one endpoint's detection runs as.
 pub type DetectionFuture = Pin<Box<dyn Future<Output = Detection> + Send>>;
@@ -136,8 +127,10 @@ where
                         let address = targets.address_of(&endpoint.host);
                         let (prober, hosts, tx) = (prober.clone(), hosts.clone(), tx.clone());
                         tasks.spawn(async move {
-                            let result = probe_with_limits(&prober, &hosts, endpoint, address, config.probe_timeout, permit).await;
-                            let _ = tx.send(result).await;
+                            let results = probe_with_limits(&prober, &hosts, endpoint, address, config.probe_timeout, permit).await;
+                            for result in results {
+                                let _ = tx.send(result).await;
+                            }
                         });
                     }
                 }
@@ -166,7 +159,7 @@ async fn probe_with_limits(
     address: Option<IpAddr>,
     budget: Duration,
     _slot: OwnedSemaphorePermit,
-) -> EndpointResult {
+) -> Vec<EndpointResult> {
     // One host is one address, whatever names it was given under.
     let host_key = address.map_or_else(|| endpoint.host.clone(), Host::Ip);
     let _host_slot = hosts.acquire(&host_key).await;
@@ -185,23 +178,45 @@ async fn probe_with_limits(
                 "the probe crashed ({panic}); this is a bug in ajar, please report it"
             )),
             evidence: Vec::new(),
+            also: Vec::new(),
         },
         Err(_) => Detection {
             outcome: Outcome::Failed(deadline_note(budget)),
             evidence: Vec::new(),
+            also: Vec::new(),
         },
     };
     let mut outcome = detection.outcome;
     if let Outcome::Found(finding) = &mut outcome {
         finding.address.clone_from(&address);
     }
-    EndpointResult {
-        endpoint: name,
-        address,
-        outcome,
-        evidence: detection.evidence,
-        elapsed: start.elapsed(),
+    let elapsed = start.elapsed();
+    let mut results = Vec::with_capacity(1 + detection.also.len());
+    // Further products under other base paths are results of their own, marked so that
+    // the endpoint is counted once.
+    for mut finding in detection.also {
+        finding.address.clone_from(&address);
+        results.push(EndpointResult {
+            endpoint: name.clone(),
+            address: address.clone(),
+            outcome: Outcome::Found(Box::new(finding)),
+            evidence: Vec::new(),
+            elapsed,
+            extra: true,
+        });
     }
+    results.insert(
+        0,
+        EndpointResult {
+            endpoint: name,
+            address,
+            outcome,
+            evidence: detection.evidence,
+            elapsed,
+            extra: false,
+        },
+    );
+    results
 }
 
 fn deadline_note(budget: Duration) -> String {
@@ -235,121 +250,11 @@ impl Future for CatchPanic {
     }
 }
 
-/// Finds out what one endpoint is, before `deadline`: runs the probes the target allows,
-/// those whose default port matches first, over plain text and, when the port turns out
-/// to want it, over TLS. The first probe that recognises its service decides. Every
-/// exchange is recorded; a finding gets its own probe's, any other outcome all of them.
-pub async fn detect(cx: &ProbeContext, endpoint: &Endpoint, deadline: Instant) -> Detection {
-    let mut trace = Trace::new(endpoint);
-    let outcome =
-        match tokio::time::timeout_at(deadline, run_probes(cx, endpoint, &mut trace)).await {
-            Ok(outcome) => outcome,
-            Err(_) => {
-                trace.record("(deadline)", "the endpoint's --probe-timeout ran out");
-                Outcome::Failed("gave up: the endpoint's --probe-timeout ran out".into())
-            }
-        };
-    let evidence = match outcome {
-        Outcome::Found(_) => Vec::new(),
-        _ => trace.into_evidence(),
-    };
-    Detection { outcome, evidence }
-}
-
 /// [`detect`] with the engine's default deadline of 30 s, for callers that only want the
 /// outcome (tests, tools).
 pub async fn probe_endpoint(cx: &ProbeContext, endpoint: &Endpoint) -> Outcome {
     let deadline = Instant::now() + EngineConfig::default().probe_timeout;
     detect(cx, endpoint, deadline).await.outcome
-}
-
-async fn run_probes(cx: &ProbeContext, endpoint: &Endpoint, trace: &mut Trace) -> Outcome {
-    let mut queue: Vec<ProbeKind> = ProbeKind::ALL
-        .into_iter()
-        .filter(|p| p.accepts(endpoint.protocol))
-        .collect();
-    // Stable: default-port probes first, the rest in their usual order.
-    queue.sort_by_key(|p| !p.is_default_port(endpoint.port));
-    let mut tls_known = match endpoint.transport {
-        Transport::Auto => None,
-        Transport::Plain => Some(false),
-        Transport::Tls => Some(true),
-    };
-    let mut notes: Vec<String> = Vec::new();
-    let mut answered = false;
-    let mut next = 0;
-    while next < queue.len() {
-        let probe = queue[next];
-        next += 1;
-        let mut used_tls = tls_known.unwrap_or(false);
-        let mut mark = trace.len();
-        trace.set_probe(probe.label(used_tls));
-        let mut outcome = probe.run(cx, endpoint, used_tls, trace).await;
-        if let ProbeOutcome::WantsTls(note) = &outcome {
-            notes.push(format!("{}: {note}", probe.label(used_tls)));
-            if tls_known.is_some() {
-                continue;
-            }
-            used_tls = true;
-            mark = trace.len();
-            trace.set_probe(probe.label(true));
-            outcome = probe.run(cx, endpoint, true, trace).await;
-            // The port took the TCP connection a moment ago: a TLS attempt that then hears
-            // nothing is a stalled handshake or a server waiting for another protocol,
-            // never an unreachable or silent endpoint. Keep the note; the next probe runs.
-            if matches!(outcome, ProbeOutcome::Silent | ProbeOutcome::Unreachable) {
-                let note = "no TLS answer before the timeout (handshake or request stalled)";
-                trace.record("TLS handshake", note);
-                notes.push(format!("{}: {note}", probe.label(true)));
-                continue;
-            }
-        }
-        match outcome {
-            ProbeOutcome::Found(mut finding) => {
-                finding.evidence = trace.split_off(mark);
-                return Outcome::Found(finding);
-            }
-            ProbeOutcome::Closed => return Outcome::Closed,
-            ProbeOutcome::Unreachable => return Outcome::Unreachable,
-            // Silence after another probe got an answer (or a hang-up that looked like a
-            // TLS port) means "not this protocol": a server that waits for more bytes of
-            // its own protocol. The endpoint is not silent; its notes say what it did.
-            ProbeOutcome::Silent if answered || !notes.is_empty() => {
-                notes.push(format!(
-                    "{}: no answer before the timeout",
-                    probe.label(used_tls)
-                ));
-            }
-            ProbeOutcome::Silent => return Outcome::Silent,
-            ProbeOutcome::Failed(error) => return Outcome::Failed(error),
-            ProbeOutcome::WantsTls(note) => {
-                notes.push(format!("{}: {note}", probe.label(used_tls)));
-            }
-            ProbeOutcome::NotThis {
-                note,
-                hint,
-                transport_confirmed,
-                speaks_protocol,
-            } => {
-                answered |= transport_confirmed;
-                if transport_confirmed && tls_known.is_none() {
-                    tls_known = Some(used_tls);
-                }
-                if speaks_protocol {
-                    queue.truncate(next);
-                }
-                notes.push(format!("{}: {note}", probe.label(used_tls)));
-                if let Some(hint) = hint
-                    && let Some(pos) = queue[next..].iter().position(|p| *p == hint)
-                {
-                    let hinted = queue.remove(next + pos);
-                    queue.insert(next, hinted);
-                }
-            }
-        }
-    }
-    notes.dedup();
-    Outcome::Unidentified(notes.join("; "))
 }
 
 /// Per-host concurrency: one semaphore per host that has endpoints in flight, dropped

@@ -15,9 +15,10 @@ mod trust;
 use std::time::Duration;
 
 use ajar::finding::{Exposure, Finding, Outcome, Severity};
+use ajar::probe::ProbeOutcome;
 use ajar::probe::mongodb::{self, wire};
+use ajar::probe::registry::NATIVE;
 use ajar::probe::trace::Trace;
-use ajar::probe::{ProbeKind, ProbeOutcome};
 use ajar::targets::{Endpoint, Protocol};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -158,7 +159,7 @@ fn assert_log_lacks(log: &Log, entry: &str) {
 /// An endpoint only the MongoDB probe may try (a `mongodb://` target).
 fn pinned(server: &FakeServer) -> Endpoint {
     Endpoint {
-        protocol: Protocol::MongoDb,
+        protocol: Protocol::Only("mongodb"),
         ..server.endpoint()
     }
 }
@@ -841,7 +842,13 @@ async fn other_list_databases_error_is_undetermined() {
 #[tokio::test]
 async fn found_on_a_non_default_port_through_the_http_notice() {
     let (server, log) = mongo_fake::start(MongoProfile::v7_0().with_auth()).await;
-    assert!(!ProbeKind::MongoDb.is_default_port(server.addr.port()));
+    let port = server.addr.port();
+    assert!(
+        NATIVE
+            .iter()
+            .flat_map(|p| p.services.iter())
+            .all(|s| !s.ports.contains(&port))
+    );
     let finding = found(&server).await;
     assert_eq!(finding.service, "mongodb");
     let log = entries(&log);
@@ -1145,7 +1152,7 @@ async fn http_answer_hints_the_http_probe() {
     let ProbeOutcome::NotThis { note, hint, .. } = &outcome else {
         panic!("expected not-this, got {outcome:?}");
     };
-    assert_eq!(*hint, Some(ProbeKind::Http));
+    assert_eq!(*hint, Some("http"));
     assert!(note.contains("\"HTTP/1.1 400 Bad"), "{note}");
 }
 

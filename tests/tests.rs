@@ -6,25 +6,31 @@
 //! - [`kibana`]: Kibana 4.x-8.x status and saved-object checks.
 //! - [`http_traps`]: the traps of protocols.md section 7 and hostile servers.
 //! - [`mongodb`]: the MongoDB wire-protocol probe.
+//! - [`detection`]: detection by protocol on any port, through the registry.
 //! - [`engine`]: detection across probes when servers misbehave.
 //! - [`gate`]: exit codes, signals, piped targets, certificate verification.
+//! - [`user_probes`]: probe files of a user's own, `ajar probes check`, default credentials.
 //! - [`scope`]: one server one result, exclusions, `--max-hosts`, bounded input.
 //! - [`evidence`]: evidence in every result, `-v`, `--debug`, summaries, escaping.
 //! - [`panels`]: the data-driven probes of `probes/` against documented replies.
 //! - [`real`]: real servers from Debian packages, started by `scripts/test.sh`.
+//! - [`lookalikes`]: every shipped probe against servers that look like many products.
 //! - [`memory`]: peak memory under hostile listings and a large expansion.
 
 mod support;
 
 mod cli;
+mod detection;
 mod elastic;
 mod engine;
 mod evidence;
 mod gate;
 mod http_traps;
 mod kibana;
+mod lookalikes;
 mod memory;
 mod mongodb;
 mod panels;
 mod real;
 mod scope;
+mod user_probes;

@@ -151,6 +151,39 @@ pub struct HttpClient {
     budget: Budget,
 }
 
+/// One request as [`HttpClient::send`] takes it: `GET path` unless told otherwise.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    /// `GET`, `HEAD` or `POST`.
+    pub method: &'a str,
+    /// Relative to the base URL; may carry a query.
+    pub path: &'a str,
+    /// Extra headers (`Accept`, `Cookie`).
+    pub headers: &'a [(String, String)],
+    /// A body (a login form), sent with `content_type`.
+    pub body: Option<&'a str>,
+    /// The body's media type.
+    pub content_type: Option<&'a str>,
+    /// HTTP basic credentials (only under `--default-credentials`).
+    pub basic_auth: Option<(&'a str, &'a str)>,
+    /// Most body bytes read.
+    pub max_body: usize,
+}
+
+impl Default for Outgoing<'_> {
+    fn default() -> Self {
+        Outgoing {
+            method: "GET",
+            path: "",
+            headers: &[],
+            body: None,
+            content_type: None,
+            basic_auth: None,
+            max_body: 64 << 10,
+        }
+    }
+}
+
 impl HttpClient {
     /// Builds the client on the shared TLS configuration. `max_body` caps every body read;
     /// bodies past [`Budget::FREE`] bytes reserve their cap from `budget` first.
@@ -218,17 +251,39 @@ impl HttpClient {
         path: &str,
         max_body: usize,
     ) -> Result<HttpReply, HttpError> {
-        let max_body = max_body.min(self.max_body);
+        let request = Outgoing {
+            path,
+            max_body,
+            ..Outgoing::default()
+        };
+        self.send(base, &request).await
+    }
+
+    /// Sends `request` relative to `base`, reading at most its `max_body` bytes (and never
+    /// more than the client's cap), the whole exchange bounded by the step timeout.
+    pub async fn send(&self, base: &Url, request: &Outgoing<'_>) -> Result<HttpReply, HttpError> {
+        let path = request.path;
+        let max_body = request.max_body.min(self.max_body);
         let url = base
             .join(path.trim_start_matches('/'))
             .map_err(|e| HttpError::Other(format!("bad path {path:?}: {e}")))?;
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| HttpError::Other(format!("bad method {:?}", request.method)))?;
+        let mut builder = self.client.request(method, url);
+        for (name, value) in request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if let Some((user, password)) = request.basic_auth {
+            builder = builder.basic_auth(user, Some(password));
+        }
+        if let Some(content_type) = request.content_type {
+            builder = builder.header(reqwest::header::CONTENT_TYPE, content_type);
+        }
+        if let Some(body) = request.body {
+            builder = builder.body(body.to_string());
+        }
         let exchange = async {
-            let mut response = self
-                .client
-                .get(url)
-                .send()
-                .await
-                .map_err(|e| classify(&e))?;
+            let mut response = builder.send().await.map_err(|e| classify(&e))?;
             let status = response.status().as_u16();
             let headers = std::mem::take(response.headers_mut());
             let mut body = Vec::new();

@@ -8,13 +8,101 @@
 
 use serde_json::Value;
 
+use super::registry::{NativeProbe, ProbeFuture, Scheme, ServiceInfo, UriStyle};
 use super::trace::Trace;
-use super::{ProbeContext, ProbeKind, ProbeOutcome, elastic, kibana};
+use super::{ProbeContext, ProbeOutcome, elastic, kibana, panels};
 use crate::finding::{Exposure, Finding, Severity};
-use crate::net::ConnectError;
 use crate::net::http::{HttpClient, HttpError, HttpReply};
 use crate::sanitize::clip;
 use crate::targets::Endpoint;
+
+/// The HTTP probe's facts for the registry.
+pub static PROBE: NativeProbe = NativeProbe {
+    id: super::registry::HTTP,
+    labels: ["http", "https"],
+    services: SERVICES,
+    schemes: &[
+        Scheme {
+            name: "http",
+            probe: super::registry::HTTP,
+            default_port: 80,
+            tls: Some(false),
+            style: UriStyle::Url,
+            tls_options: &[],
+        },
+        Scheme {
+            name: "https",
+            probe: super::registry::HTTP,
+            default_port: 443,
+            tls: Some(true),
+            style: UriStyle::Url,
+            tls_options: &[],
+        },
+    ],
+    greeting: None,
+    answers: Some(|bytes| bytes.starts_with(b"HTTP/")),
+    http_notice: None,
+    default_credentials: &[],
+    run,
+};
+
+fn run<'a>(
+    cx: &'a ProbeContext,
+    endpoint: &'a Endpoint,
+    tls: bool,
+    trace: &'a mut Trace,
+) -> ProbeFuture<'a> {
+    Box::pin(probe(cx, endpoint, tls, trace))
+}
+
+const ES_REMEDIATION: &str = "Enable security (xpack.security.enabled: true, on by default since 8.0) with TLS and passwords for every user, bind network.host to a private interface, and drop anonymous access (xpack.security.authc.anonymous) unless it is read-only and intended.";
+const OS_REMEDIATION: &str = "Enable the security plugin (plugins.security.disabled: false) with TLS and internal users or SSO, and never expose port 9200 beyond the application network.";
+const KIBANA_REMEDIATION: &str = "Enable Elasticsearch security so Kibana demands a login, remove anonymous authentication providers, and keep Kibana behind a proxy or VPN.";
+
+/// The products the HTTP probe identifies natively; the data-driven ones are in
+/// `probes/`.
+pub const SERVICES: &[ServiceInfo] = &[
+    ServiceInfo {
+        id: "elasticsearch",
+        name: "Elasticsearch 1.x-9.x",
+        ports: &[9200],
+        check: "GET / banner and a decoy path; open when _cat/indices returns the product's listing and the listed indices' mappings agree",
+        severity: Severity::High,
+        remediation: ES_REMEDIATION,
+        references: &[
+            "https://www.elastic.co/guide/en/elasticsearch/reference/current/manually-configure-security.html",
+        ],
+    },
+    ServiceInfo {
+        id: "opensearch",
+        name: "OpenSearch 1.x-2.x, Amazon OpenSearch Service",
+        ports: &[9200],
+        check: "GET / banner (version.distribution); open when _cat/indices returns the product's listing and the mappings agree",
+        severity: Severity::High,
+        remediation: OS_REMEDIATION,
+        references: &["https://opensearch.org/docs/latest/security/configuration/index/"],
+    },
+    ServiceInfo {
+        id: "kibana",
+        name: "Kibana 4.x-8.x",
+        ports: &[5601],
+        check: "kbn-name header; open when /api/status and saved objects answer without credentials",
+        severity: Severity::High,
+        remediation: KIBANA_REMEDIATION,
+        references: &[
+            "https://www.elastic.co/guide/en/kibana/current/using-kibana-with-security.html",
+        ],
+    },
+    ServiceInfo {
+        id: "opensearch-dashboards",
+        name: "OpenSearch Dashboards 1.x-2.x",
+        ports: &[5601],
+        check: "osd-name header; open when /api/status and saved objects answer without credentials",
+        severity: Severity::High,
+        remediation: "Enable the OpenSearch security plugin and the Dashboards security plugin, so that every user logs in.",
+        references: &["https://opensearch.org/docs/latest/security/configuration/index/"],
+    },
+];
 
 /// Probes one endpoint over HTTP (`tls` false) or HTTPS.
 pub async fn probe(
@@ -23,9 +111,6 @@ pub async fn probe(
     tls: bool,
     trace: &mut Trace,
 ) -> ProbeOutcome {
-    if !tls && let Some(outcome) = refused_or_unreachable(cx, endpoint, trace).await {
-        return outcome;
-    }
     let base = HttpClient::base_url(endpoint, tls);
     let root_request = format!("GET {}", base.path());
     let root = match cx.http.get_capped(&base, "", SMALL_BODY).await {
@@ -54,10 +139,10 @@ pub async fn probe(
     } else {
         String::new()
     };
-    if text.contains("trying to access MongoDB over HTTP on the native driver port") {
+    if let Some(native) = cx.registry.by_http_notice(&text) {
         return ProbeOutcome::NotThis {
-            note: "answers HTTP with MongoDB's native-port notice".into(),
-            hint: Some(ProbeKind::MongoDb),
+            note: format!("answers HTTP with the {} port's notice", native.id),
+            hint: Some(native.id),
             transport_confirmed: true,
             speaks_protocol: false,
         };
@@ -68,32 +153,21 @@ pub async fn probe(
             root.describe()
         ));
     }
+    // Last, the data-driven probes: after the answers that send ajar elsewhere, so a
+    // MongoDB port or a TLS port never gets forty requests meant for web consoles.
+    let mut notes = Vec::new();
+    if let Some(outcome) = panels::recognise(&mut site, &root, &mut notes).await {
+        return outcome;
+    }
+    let mut note = describe_unknown(&root);
+    for catch_all in notes {
+        note.push_str(&format!("; {catch_all}"));
+    }
     ProbeOutcome::NotThis {
-        note: describe_unknown(&root),
+        note,
         hint: None,
         transport_confirmed: true,
         speaks_protocol: true,
-    }
-}
-
-/// A bare TCP connect first: a refused port then costs one syscall round, where the HTTP
-/// client's connector costs about 2.5 times as much (bench/README.md). Most endpoints of a
-/// scan are closed, so this pays for the extra connect on the live ones.
-async fn refused_or_unreachable(
-    cx: &ProbeContext,
-    endpoint: &Endpoint,
-    trace: &mut Trace,
-) -> Option<ProbeOutcome> {
-    match cx.net.connect(&endpoint.host, endpoint.port, false).await {
-        Ok(_stream) => None,
-        Err(ConnectError::Refused) => Some(ProbeOutcome::Closed),
-        Err(ConnectError::Timeout) => Some(ProbeOutcome::Unreachable),
-        Err(ConnectError::Resolve(e)) => {
-            trace.record("connect", format!("cannot resolve: {e}"));
-            Some(ProbeOutcome::Failed(format!("cannot resolve: {e}")))
-        }
-        // Anything else: let the HTTP exchange report it.
-        Err(_) => None,
     }
 }
 
@@ -157,6 +231,7 @@ impl Site<'_> {
             url: Some(self.url()),
             tls: self.tls,
             service: service.to_string(),
+            check: String::new(),
             product: None,
             version: None,
             exposure,
@@ -165,6 +240,8 @@ impl Site<'_> {
             details: Vec::new(),
             evidence: Vec::new(),
             inventory: None,
+            remediation: None,
+            references: Vec::new(),
         }
     }
 }

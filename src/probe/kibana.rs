@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use super::ProbeOutcome;
 use super::http::Site;
+use crate::finding::policy;
 use crate::finding::{DataSet, Exposure, Finding, Inventory, Severity};
 use crate::net::http::HttpReply;
 
@@ -178,11 +179,12 @@ impl Kibana<'_, '_> {
 
     fn protected(&self, why: &str) -> ProbeOutcome {
         // A public full status leaks version and plugin states: low, not info.
-        let severity = if self.status_public {
-            Severity::Low
-        } else {
-            Severity::Info
-        };
+        let severity = policy::severity(
+            Exposure::AuthRequired,
+            Severity::High,
+            None,
+            self.status_public,
+        );
         let f = self.finding(
             Exposure::AuthRequired,
             severity,
@@ -194,14 +196,15 @@ impl Kibana<'_, '_> {
     fn undetermined(&self, why: &str) -> ProbeOutcome {
         let f = self.finding(
             Exposure::Undetermined,
-            Severity::Low,
+            policy::severity(Exposure::Undetermined, Severity::High, None, false),
             format!("{} access could not be judged: {why}", self.flavour.name),
         );
         ProbeOutcome::Found(Box::new(f))
     }
 
     fn open(&self, summary: String, inventory: Option<Inventory>) -> ProbeOutcome {
-        let mut f = self.finding(Exposure::Open, Severity::High, summary);
+        let severity = policy::severity(Exposure::Open, Severity::High, None, false);
+        let mut f = self.finding(Exposure::Open, severity, summary);
         f.inventory = inventory;
         ProbeOutcome::Found(Box::new(f))
     }

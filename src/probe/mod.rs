@@ -1,23 +1,26 @@
-//! Probes: one type per wire protocol behind the closed [`ProbeKind`] enum. A probe speaks its
-//! protocol to one endpoint and says what it found; it never decides from the port number.
+//! Probes: one module per wire protocol, each declaring its facts in the [`registry`]. A
+//! probe speaks its protocol to one endpoint and says what it found; it never decides from
+//! the port number.
 //!
 //! - [`http`]: one `GET /`, then the HTTP products it recognises ([`elastic`], [`kibana`],
-//!   which also covers OpenSearch Dashboards).
+//!   which also covers OpenSearch Dashboards), then the data-driven probes of `probes/`
+//!   ([`panels`]).
 //! - [`mongodb`]: the MongoDB wire protocol (OP_MSG, and OP_QUERY for pre-3.6 servers).
 
 pub mod elastic;
 pub mod http;
 pub mod kibana;
 pub mod mongodb;
+pub mod panels;
 pub mod pii;
+pub mod registry;
 pub mod trace;
 
 use crate::finding::Finding;
 use crate::net::budget::Budget;
 use crate::net::http::HttpClient;
 use crate::net::{Names, Net, TlsPolicy};
-use crate::targets::{Endpoint, Protocol};
-use trace::Trace;
+use registry::Registry;
 
 /// Caps on how much a probe reads and lists, so one endpoint's cost stays bounded.
 #[derive(Debug, Clone, Copy)]
@@ -57,6 +60,10 @@ pub struct ProbeContext {
     pub limits: Limits,
     /// The scan-wide budget for large replies.
     pub budget: Budget,
+    /// Every probe of the scan, native and data-driven.
+    pub registry: Registry,
+    /// `--default-credentials`: whether probes may log in with well-known pairs.
+    pub default_credentials: bool,
 }
 
 impl ProbeContext {
@@ -92,7 +99,21 @@ impl ProbeContext {
             http,
             limits,
             budget,
+            registry: Registry::shipped()?,
+            default_credentials: false,
         })
+    }
+
+    /// This context with another set of probes (`--probes DIR`, or a test's own).
+    pub fn with_registry(mut self, registry: Registry) -> ProbeContext {
+        self.registry = registry;
+        self
+    }
+
+    /// This context allowed (or not) to try default credentials.
+    pub fn with_default_credentials(mut self, allowed: bool) -> ProbeContext {
+        self.default_credentials = allowed;
+        self
     }
 }
 
@@ -101,12 +122,16 @@ impl ProbeContext {
 pub enum ProbeOutcome {
     /// The probe's service answered; the finding holds the verdict.
     Found(Box<Finding>),
+    /// Several products answered under different base paths of one HTTP endpoint
+    /// (phpMyAdmin at `/phpmyadmin/` and Adminer at `/adminer/`), each with its evidence.
+    FoundSeveral(Vec<Finding>),
     /// Something answered that is not this probe's service.
     NotThis {
         /// What it spoke, for the report (`HTTP 200 text/html, Server: nginx`).
         note: String,
-        /// Another probe that should run next (an HTTP answer saying "this is MongoDB").
-        hint: Option<ProbeKind>,
+        /// The id of another probe that should run next (an HTTP answer carrying a native
+        /// protocol's "wrong port" notice), as the registry recognised it.
+        hint: Option<&'static str>,
         /// True when a real exchange happened over the transport used, so the endpoint's
         /// transport (plain or TLS) is now known.
         transport_confirmed: bool,
@@ -126,127 +151,4 @@ pub enum ProbeOutcome {
     Silent,
     /// The probe could not run (name resolution and the like).
     Failed(String),
-}
-
-/// The protocol probes, a closed set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ProbeKind {
-    /// HTTP services: Elasticsearch, OpenSearch, Kibana.
-    Http,
-    /// The MongoDB wire protocol.
-    MongoDb,
-}
-
-impl ProbeKind {
-    /// Every probe, in the order tried when no port hint applies.
-    pub const ALL: [ProbeKind; 2] = [ProbeKind::Http, ProbeKind::MongoDb];
-
-    /// Whether this probe may run on an endpoint whose scheme pinned `protocol`.
-    pub fn accepts(self, protocol: Protocol) -> bool {
-        match protocol {
-            Protocol::Any => true,
-            Protocol::Http => self == ProbeKind::Http,
-            Protocol::MongoDb => self == ProbeKind::MongoDb,
-        }
-    }
-
-    /// Whether `port` is a default port of a service this probe speaks for; such probes
-    /// go first, which saves time but never decides the verdict.
-    pub fn is_default_port(self, port: u16) -> bool {
-        SERVICES
-            .iter()
-            .any(|s| s.probe == self && s.ports.contains(&port))
-    }
-
-    /// Runs the probe against `endpoint` over plain text or TLS, recording each exchange
-    /// in `trace`.
-    pub async fn run(
-        self,
-        cx: &ProbeContext,
-        endpoint: &Endpoint,
-        tls: bool,
-        trace: &mut Trace,
-    ) -> ProbeOutcome {
-        match self {
-            ProbeKind::Http => http::probe(cx, endpoint, tls, trace).await,
-            // Boxed: the MongoDB future is several KB, and every concurrency slot would
-            // otherwise carry it inline.
-            ProbeKind::MongoDb => Box::pin(mongodb::probe(cx, endpoint, tls, trace)).await,
-        }
-    }
-
-    /// The probe and transport as evidence and notes name them: `https`, `mongodb+tls`.
-    pub fn label(self, tls: bool) -> &'static str {
-        match (self, tls) {
-            (ProbeKind::Http, false) => "http",
-            (ProbeKind::Http, true) => "https",
-            (ProbeKind::MongoDb, false) => "mongodb",
-            (ProbeKind::MongoDb, true) => "mongodb+tls",
-        }
-    }
-}
-
-/// A service ajar can identify, for `ajar probes` and for default ports.
-#[derive(Debug, Clone, Copy)]
-pub struct ServiceInfo {
-    /// The lowercase service id used in reports.
-    pub id: &'static str,
-    /// Product name for humans.
-    pub name: &'static str,
-    /// Default ports, tried for targets given without a port.
-    pub ports: &'static [u16],
-    /// The probe that speaks its protocol.
-    pub probe: ProbeKind,
-    /// How ajar tells open from protected, for `ajar probes`.
-    pub check: &'static str,
-}
-
-/// Every service ajar identifies.
-pub const SERVICES: &[ServiceInfo] = &[
-    ServiceInfo {
-        id: "elasticsearch",
-        name: "Elasticsearch 1.x-9.x",
-        ports: &[9200],
-        probe: ProbeKind::Http,
-        check: "GET / banner and a decoy path; open when _cat/indices returns the product's listing and the listed indices' mappings agree",
-    },
-    ServiceInfo {
-        id: "opensearch",
-        name: "OpenSearch 1.x-2.x, Amazon OpenSearch Service",
-        ports: &[9200],
-        probe: ProbeKind::Http,
-        check: "GET / banner (version.distribution); open when _cat/indices returns the product's listing and the mappings agree",
-    },
-    ServiceInfo {
-        id: "kibana",
-        name: "Kibana 4.x-8.x",
-        ports: &[5601],
-        probe: ProbeKind::Http,
-        check: "kbn-name header; open when /api/status and saved objects answer without credentials",
-    },
-    ServiceInfo {
-        id: "opensearch-dashboards",
-        name: "OpenSearch Dashboards 1.x-2.x",
-        ports: &[5601],
-        probe: ProbeKind::Http,
-        check: "osd-name header; open when /api/status and saved objects answer without credentials",
-    },
-    ServiceInfo {
-        id: "mongodb",
-        name: "MongoDB 2.6-8.x (mongod, mongos)",
-        ports: &[27017, 27018, 27019],
-        probe: ProbeKind::MongoDb,
-        check: "hello/isMaster handshake; open when listDatabases returns a well-formed list (an empty one confirmed by listCollections)",
-    },
-];
-
-/// The default ports of every service, de-duplicated, in table order.
-pub fn default_ports() -> Vec<u16> {
-    let mut ports = Vec::new();
-    for port in SERVICES.iter().flat_map(|s| s.ports.iter().copied()) {
-        if !ports.contains(&port) {
-            ports.push(port);
-        }
-    }
-    ports
 }

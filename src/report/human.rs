@@ -40,6 +40,10 @@ pub fn write(out: &mut dyn Write, report: &Report, verbose: bool) -> io::Result<
                 if let Some(address) = &finding.address {
                     writeln!(out, "    address {address}")?;
                 }
+                writeln!(out, "    check {}", clip(&finding.check, 80))?;
+                if let Some(fix) = &finding.remediation {
+                    writeln!(out, "    fix: {}", clip(fix, 400))?;
+                }
                 write_evidence(out, &finding.evidence)?;
             }
         }
@@ -98,10 +102,19 @@ fn row(f: &Finding) -> [String; 6] {
         Some(product) => format!("{} ({})", f.service, clip(product, 30)),
         None => f.service.clone(),
     };
+    // Products under a base path (phpMyAdmin at /phpmyadmin/) are told apart by it.
+    let path = f
+        .url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .map(|u| u.path().to_string())
+        .filter(|p| p != "/")
+        .unwrap_or_default();
+    let endpoint = clip(&format!("{}{path}", f.endpoint), 100);
     let endpoint = if f.tls {
-        format!("{} tls", clip(&f.endpoint, 80))
+        format!("{endpoint} tls")
     } else {
-        clip(&f.endpoint, 80)
+        endpoint
     };
     [
         f.severity.to_string(),
@@ -120,7 +133,7 @@ fn what(f: &Finding) -> String {
     let Some(inv) = f
         .inventory
         .as_ref()
-        .filter(|_| f.exposure == Exposure::Open)
+        .filter(|_| matches!(f.exposure, Exposure::Open | Exposure::DefaultCredentials))
     else {
         return clip(&f.summary, 120);
     };
@@ -315,6 +328,7 @@ mod tests {
                 "no complete response before the timeout",
             )],
             elapsed: Duration::ZERO,
+            extra: false,
         }
     }
 

@@ -217,7 +217,9 @@ impl Report {
     /// (notes: [`Report::keep_note`]).
     pub fn record(&mut self, result: EndpointResult) -> Option<Recorded> {
         let c = &mut self.counts;
-        c.scanned += 1;
+        if !result.extra {
+            c.scanned += 1;
+        }
         let EndpointResult {
             endpoint,
             address,
@@ -506,6 +508,7 @@ mod tests {
                 outcome,
                 evidence: Vec::new(),
                 elapsed: std::time::Duration::ZERO,
+                extra: false,
             });
         }
         assert!(report.nothing_scanned());
@@ -517,6 +520,7 @@ mod tests {
             outcome: Outcome::Closed,
             evidence: Vec::new(),
             elapsed: std::time::Duration::ZERO,
+            extra: false,
         });
         assert!(!report.nothing_scanned());
     }

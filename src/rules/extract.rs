@@ -2,10 +2,13 @@
 //! Every value is clipped to [`MAX_VALUE_CHARS`] characters with control characters
 //! dropped; numbers from servers are read as `u64` or not at all, and sums saturate.
 
+use std::collections::HashSet;
+
+use regex::Regex;
 use serde_json::Value;
 
 use super::matcher::Got;
-use super::model::{Extraction, InventorySpec};
+use super::model::{Extraction, InventorySpec, Items};
 use crate::finding::{DataSet, Inventory};
 
 /// The longest value an extractor or an inventory name keeps, in characters.
@@ -40,12 +43,17 @@ pub(super) fn extract(how: &Extraction, got: &Got) -> Option<String> {
             regex,
             group,
             header,
+            count,
         } => {
             let hay = match header {
                 Some(name) => header_value(&reply.headers, name)?,
                 None => got.text(),
             };
-            regex.captures(hay)?.get(*group)?.as_str().to_string()
+            if *count {
+                distinct(regex, *group, hay).len().to_string()
+            } else {
+                regex.captures(hay)?.get(*group)?.as_str().to_string()
+            }
         }
         Extraction::Header(name) => header_value(&reply.headers, name)?.to_string(),
     };
@@ -84,14 +92,37 @@ fn count(value: &Value) -> Option<u64> {
     }
 }
 
+/// The distinct non-empty values of a group over every match, in order of appearance.
+fn distinct<'a>(regex: &Regex, group: usize, hay: &'a str) -> Vec<&'a str> {
+    let mut seen = HashSet::new();
+    regex
+        .captures_iter(hay)
+        .filter_map(|c| c.get(group).map(|m| m.as_str()))
+        .filter(|v| !v.is_empty() && seen.insert(*v))
+        .collect()
+}
+
 /// Builds the inventory from a successful reply; None when the items pointer holds no list.
 pub(super) fn inventory(spec: &InventorySpec, got: &Got, max_items: usize) -> Option<Inventory> {
     got.reply().filter(|r| (200..300).contains(&r.status))?;
-    let list = got.json()?.pointer(&spec.items)?;
-    let entries: Box<dyn Iterator<Item = (Option<&String>, &Value)>> = match list {
-        Value::Array(items) => Box::new(items.iter().map(|v| (None, v))),
-        Value::Object(map) => Box::new(map.iter().map(|(k, v)| (Some(k), v))),
-        _ => return None,
+    let names: Vec<Value>;
+    let entries: Box<dyn Iterator<Item = (Option<&String>, &Value)>> = match &spec.items {
+        Items::Regex(regex) => {
+            names = distinct(regex, 1, got.text())
+                .into_iter()
+                .map(|n| Value::String(n.to_string()))
+                .collect();
+            Box::new(names.iter().map(|v| (None, v)))
+        }
+        Items::Json { items, .. } => match got.json()?.pointer(items)? {
+            Value::Array(items) => Box::new(items.iter().map(|v| (None, v))),
+            Value::Object(map) => Box::new(map.iter().map(|(k, v)| (Some(k), v))),
+            _ => return None,
+        },
+    };
+    let name_pointer = match &spec.items {
+        Items::Json { name, .. } => name.as_str(),
+        Items::Regex(_) => "",
     };
     let mut inv = Inventory {
         unit: spec.unit.clone(),
@@ -102,7 +133,7 @@ pub(super) fn inventory(spec: &InventorySpec, got: &Got, max_items: usize) -> Op
         inv.total_items = inv.total_items.saturating_add(1);
         let name = match key {
             Some(key) => Some(key.clone()),
-            None => item.pointer(&spec.name).and_then(scalar),
+            None => item.pointer(name_pointer).and_then(scalar),
         };
         let Some(name) = name.map(|n| clip(&n)).filter(|n| !n.is_empty()) else {
             continue;

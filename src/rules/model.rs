@@ -159,8 +159,19 @@ pub(super) enum Extraction {
         regex: Regex,
         group: usize,
         header: Option<String>,
+        /// The number of distinct values the group takes over every match.
+        count: bool,
     },
     Header(String),
+}
+
+/// Where an inventory finds its items.
+#[derive(Debug, Clone)]
+pub(super) enum Items {
+    /// A JSON array or object, and the pointer to the name inside one item.
+    Json { items: String, name: String },
+    /// Every distinct value of group 1 over the body (names in an HTML page).
+    Regex(Regex),
 }
 
 /// `[inventory]`.
@@ -168,8 +179,7 @@ pub(super) enum Extraction {
 pub(super) struct InventorySpec {
     pub target: Target,
     pub unit: String,
-    pub items: String,
-    pub name: String,
+    pub items: Items,
     pub documents: Option<String>,
     pub size: Option<String>,
     pub system: Vec<String>,

@@ -111,9 +111,9 @@ pub(super) struct RawExtract {
 pub(super) struct RawInventory {
     pub request: Option<String>,
     pub unit: String,
-    pub items: String,
-    #[serde(default)]
-    pub name: String,
+    pub items: Option<String>,
+    pub regex: Option<String>,
+    pub name: Option<String>,
     pub documents: Option<String>,
     pub size: Option<String>,
     #[serde(default)]

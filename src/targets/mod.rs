@@ -55,15 +55,13 @@ impl Host {
     }
 }
 
-/// Which protocol family a target pinned, from its URL scheme.
+/// Which probe a target pinned, from its URI scheme (the registry's scheme table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Protocol {
     /// No scheme given: every probe may try the endpoint.
     Any,
-    /// `http://` or `https://`: only HTTP probes.
-    Http,
-    /// `mongodb://`: only the MongoDB probe.
-    MongoDb,
+    /// A scheme owned by the probe with this id (`http`, `mongodb`): only it runs.
+    Only(&'static str),
 }
 
 /// Whether the endpoint is spoken to in plain text, over TLS, or found out per endpoint.

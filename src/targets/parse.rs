@@ -13,6 +13,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use super::{Endpoint, Host, Protocol, Transport};
+use crate::probe::registry::{self, Scheme, UriStyle};
 use crate::sanitize::clip;
 
 /// Longest input shown back in an error, in characters.
@@ -289,20 +290,40 @@ pub fn parse_host(text: &str) -> Result<Host, String> {
 }
 
 fn parse_uri(scheme: &str, text: &str) -> Result<Vec<TargetSpec>, String> {
-    match scheme {
-        "http" | "https" => parse_http_url(text).map(|e| vec![TargetSpec::Endpoint(e)]),
-        "mongodb" => parse_mongodb_uri(text),
-        "mongodb+srv" => Err(
-            "mongodb+srv:// needs a DNS SRV lookup; give the hosts as mongodb://host:port".into(),
-        ),
-        other => Err(format!(
-            "unknown scheme {}: use http://, https://, mongodb:// or host:port",
-            shown(other)
-        )),
+    let Some(known) = registry::NATIVE
+        .iter()
+        .flat_map(|p| p.schemes.iter())
+        .find(|s| s.name == scheme)
+    else {
+        let names: Vec<String> = registry::native_schemes()
+            .iter()
+            .filter(|s| !matches!(s.style, UriStyle::Refused(_)))
+            .map(|s| format!("{}://", s.name))
+            .collect();
+        return Err(format!(
+            "unknown scheme {}: use {} or host:port",
+            shown(scheme),
+            names.join(", ")
+        ));
+    };
+    match known.style {
+        UriStyle::Url => parse_url(known, text).map(|e| vec![TargetSpec::Endpoint(e)]),
+        UriStyle::HostList => parse_host_list(known, text),
+        UriStyle::Refused(why) => Err(why.to_string()),
     }
 }
 
-fn parse_http_url(text: &str) -> Result<Endpoint, String> {
+/// The transport a scheme pins, or that its options ask for.
+fn transport_of(scheme: &Scheme, tls_option: bool) -> Transport {
+    match scheme.tls {
+        Some(true) => Transport::Tls,
+        Some(false) => Transport::Plain,
+        None if tls_option => Transport::Tls,
+        None => Transport::Auto,
+    }
+}
+
+fn parse_url(scheme: &Scheme, text: &str) -> Result<Endpoint, String> {
     let url = url::Url::parse(text).map_err(|e| format!("not a valid URL: {e}"))?;
     if url.query().is_some() || url.fragment().is_some() {
         return Err("a target URL takes a path prefix but no query or fragment".into());
@@ -325,9 +346,7 @@ fn parse_http_url(text: &str) -> Result<Endpoint, String> {
         Some(url::Host::Domain(name)) => parse_host(name)?,
         None => return Err("the URL has no host".into()),
     };
-    let port = url
-        .port_or_known_default()
-        .ok_or("the URL has no port and its scheme has no default")?;
+    let port = url.port().unwrap_or(scheme.default_port);
     let path = url.path();
     let base_path = match path {
         "" | "/" => None,
@@ -338,31 +357,28 @@ fn parse_http_url(text: &str) -> Result<Endpoint, String> {
         host,
         port,
         base_path,
-        protocol: Protocol::Http,
-        transport: if url.scheme() == "https" {
-            Transport::Tls
-        } else {
-            Transport::Plain
-        },
+        protocol: Protocol::Only(scheme.probe),
+        transport: transport_of(scheme, false),
     })
 }
 
-/// `mongodb://[user:pass@]host1[:port1][,host2...][/db][?opts]`. Credentials are ignored:
-/// ajar never authenticates.
-fn parse_mongodb_uri(text: &str) -> Result<Vec<TargetSpec>, String> {
-    let rest = &text["mongodb://".len()..];
+/// `scheme://[user:pass@]host1[:port1][,host2...][/db][?opts]`. Credentials are ignored:
+/// ajar never authenticates with what a target line carries.
+fn parse_host_list(scheme: &Scheme, text: &str) -> Result<Vec<TargetSpec>, String> {
+    let rest = text.split_once("://").map_or("", |(_, rest)| rest);
     let (authority, tail) = match rest.find(['/', '?']) {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
     };
     let hosts = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     if hosts.is_empty() {
-        return Err("the mongodb:// URI names no host".into());
+        return Err(format!("the {}:// URI names no host", scheme.name));
     }
     let query = tail.split_once('?').map_or("", |(_, q)| q);
     let tls = query.split('&').any(|kv| {
-        let kv = kv.to_ascii_lowercase();
-        kv == "tls=true" || kv == "ssl=true"
+        scheme
+            .tls_options
+            .contains(&kv.to_ascii_lowercase().as_str())
     });
     hosts
         .split(',')
@@ -370,10 +386,10 @@ fn parse_mongodb_uri(text: &str) -> Result<Vec<TargetSpec>, String> {
             let (host, port) = split_host_port(h)?;
             Ok(TargetSpec::Endpoint(Endpoint {
                 host,
-                port: port.unwrap_or(27017),
+                port: port.unwrap_or(scheme.default_port),
                 base_path: None,
-                protocol: Protocol::MongoDb,
-                transport: if tls { Transport::Tls } else { Transport::Auto },
+                protocol: Protocol::Only(scheme.probe),
+                transport: transport_of(scheme, tls),
             }))
         })
         .collect()
@@ -510,7 +526,7 @@ mod tests {
         let e = ep("https://127.0.0.1:9443/es");
         assert_eq!(e.base_path(), "/es/");
         assert_eq!(e.transport, Transport::Tls);
-        assert_eq!(e.protocol, Protocol::Http);
+        assert_eq!(e.protocol, Protocol::Only("http"));
         let e = ep("http://[::1]/");
         assert_eq!(
             (e.port, e.base_path(), e.transport),
@@ -530,7 +546,7 @@ mod tests {
                 TargetSpec::Endpoint(e) => {
                     assert_eq!(
                         (e.protocol, e.transport),
-                        (Protocol::MongoDb, Transport::Tls)
+                        (Protocol::Only("mongodb"), Transport::Tls)
                     );
                     e.authority()
                 }

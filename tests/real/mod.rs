@@ -29,7 +29,9 @@ pub fn server(name: &str) -> Option<String> {
     match table().get(name) {
         Some(addr) => Some(addr.clone()),
         None if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("real server {name} is not running (scripts/test.sh starts it); CI=true forbids skipping")
+            panic!(
+                "real server {name} is not running (scripts/test.sh starts it); CI=true forbids skipping"
+            )
         }
         None => {
             eprintln!("skipped: real server {name} is not running (run scripts/test.sh)");
@@ -37,3 +39,6 @@ pub fn server(name: &str) -> Option<String> {
         }
     }
 }
+
+mod servers;
+mod web;

@@ -178,6 +178,9 @@ pub struct MongoProfile {
     /// Canned answers: (command, database or `None` for any, answer). The first match
     /// wins over everything else the profile would answer.
     pub canned: Vec<(String, Option<String>, Canned)>,
+    /// Never answer an HTTP request: hold the connection open in silence, as a MongoDB
+    /// behind a proxy that forwards only the wire protocol does.
+    pub silent_to_http: bool,
 }
 
 impl MongoProfile {
@@ -196,6 +199,7 @@ impl MongoProfile {
             databases: Vec::new(),
             list_databases_error: None,
             canned: Vec::new(),
+            silent_to_http: false,
         };
         profile.databases = profile.system_databases();
         profile
@@ -277,6 +281,12 @@ impl MongoProfile {
     }
 
     /// Turns access control on.
+    /// Holds HTTP requests open in silence instead of sending the MG-07 notice.
+    pub fn with_silence_to_http(mut self) -> MongoProfile {
+        self.silent_to_http = true;
+        self
+    }
+
     pub fn with_auth(mut self) -> MongoProfile {
         self.auth = true;
         self
@@ -520,6 +530,11 @@ async fn handle(
             return;
         }
         // mongod looks at the first four bytes for "GET " (MG-07).
+        if &header[..4] == b"GET " && profile.silent_to_http {
+            push(&log, "HTTP GET (ignored)".into());
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            return;
+        }
         if &header[..4] == b"GET " {
             push(&log, "HTTP GET".into());
             // Take in the rest of the request first: closing with unread bytes would make

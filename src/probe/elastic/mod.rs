@@ -270,15 +270,9 @@ async fn anonymous_user(site: &mut Site<'_>, product: &Product) -> Option<String
     user
 }
 
-/// Severity of an open store from what it holds.
+/// Severity of an open store from what it holds, by the shared policy.
 pub fn open_severity(inventory: &Inventory) -> Severity {
-    if inventory.has_pii() && inventory.has_user_data() {
-        Severity::Critical
-    } else if inventory.has_user_data() {
-        Severity::High
-    } else {
-        Severity::Medium
-    }
+    crate::finding::policy::severity(Exposure::Open, Severity::High, Some(inventory), false)
 }
 
 /// The open summary, from the inventory's own totals (one source for each number).

@@ -2,8 +2,8 @@
 //! through the body (issue 5, "memory bounded by design").
 //!
 //! A listing may hold millions of rows; a finding keeps at most `max_items` of them. The
-//! rows kept are the biggest ones in report order (user indices first, then by documents,
-//! then by size, then by name), held in a heap whose worst row is replaced when a better one
+//! rows kept are the biggest ones in report order (user indices first, then by size,
+//! then by documents, then by name), held in a heap whose worst row is replaced when a better one
 //! comes: its buffer never grows past `max_items`, and a row that does not make the cut
 //! costs no allocation. Every row, kept or not, is counted and summed (saturating), so the
 //! totals cover the whole listing.
@@ -150,20 +150,14 @@ impl Ord for Ranked {
     }
 }
 
-/// Report order, smallest first: user indices before system ones, then most documents,
-/// then largest, then by name.
+/// Report order, smallest first, as every listing has it ([`crate::finding::policy::rank`]).
 fn rank(
     system: bool,
     documents: Option<u64>,
     size: Option<u64>,
     name: &str,
 ) -> (bool, Reverse<u64>, Reverse<u64>, &str) {
-    (
-        system,
-        Reverse(documents.unwrap_or(0)),
-        Reverse(size.unwrap_or(0)),
-        name,
-    )
+    crate::finding::policy::rank(system, documents, size, name)
 }
 
 fn data_set(name: Cow<'_, str>, system: bool, row: &Row<'_>) -> DataSet {
@@ -250,7 +244,8 @@ mod tests {
         tally.add(row("gone", None, None));
         let inv = tally.into_inventory(false);
         let names: Vec<&str> = inv.items.iter().map(|i| i.name.as_str()).collect();
-        assert_eq!(names, ["big", "tie-a", "tie-b"]);
+        // Largest first, then most documents, then by name.
+        assert_eq!(names, ["big", "small", "tie-a"]);
         assert_eq!(inv.items.capacity(), 3);
         assert_eq!(
             (inv.total_items, inv.user_items, inv.truncated),

@@ -18,7 +18,7 @@ use super::bson_read::{boolean, integer, keys_text, number, number_text, string}
 use super::conn::Conn;
 use super::names::DbName;
 use super::wire::WireError;
-use super::{Probe, ProbeKind, ProbeOutcome};
+use super::{Probe, ProbeOutcome};
 use crate::net::{BoxStream, ConnectError};
 use crate::sanitize::clip;
 
@@ -309,7 +309,8 @@ fn connect_outcome(error: ConnectError) -> ProbeOutcome {
     }
 }
 
-/// Bytes that are not a MongoDB reply; an HTTP status line hints the HTTP probe.
+/// Bytes that are not a MongoDB reply; bytes another native protocol answers with (an HTTP
+/// status line) hint that probe.
 /// `framed` is true when the peer did answer in the wire protocol (a well-framed reply to
 /// our request id), just not as MongoDB does: then no other protocol is worth trying.
 fn not_mongodb(reason: String, head: &[u8], framed: bool) -> ProbeOutcome {
@@ -319,7 +320,10 @@ fn not_mongodb(reason: String, head: &[u8], framed: bool) -> ProbeOutcome {
     }
     ProbeOutcome::NotThis {
         note,
-        hint: head.starts_with(b"HTTP/").then_some(ProbeKind::Http),
+        hint: super::super::registry::NATIVE
+            .iter()
+            .find(|p| p.answers.is_some_and(|answers| answers(head)))
+            .map(|p| p.id),
         transport_confirmed: true,
         speaks_protocol: framed,
     }
@@ -330,18 +334,8 @@ fn is_tls_alert(head: &[u8]) -> bool {
     matches!(head, [0x15, 0x03, 0x00..=0x04, ..])
 }
 
-/// Printable ASCII as text, the rest as `\xNN`.
 fn preview(bytes: &[u8]) -> String {
-    let mut out = String::from("\"");
-    for &b in bytes.iter().take(16) {
-        if b.is_ascii_graphic() || b == b' ' {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    out.push('"');
-    out
+    crate::sanitize::byte_preview(bytes, 16)
 }
 
 fn seconds(duration: Duration) -> String {

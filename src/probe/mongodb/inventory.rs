@@ -136,18 +136,16 @@ impl Probe<'_> {
         inventory.user_items = user;
         inventory.total_size_bytes = size;
 
-        let severity = if inventory.has_pii() {
-            Severity::Critical
-        } else if user_not_empty
-            || inventory.has_user_data()
-            || inventory
-                .items
-                .iter()
-                .any(|d| !d.system && !d.collections.is_empty())
-        {
+        // A user database that reports data, even with no size, is user data.
+        let severity = if user_not_empty && !inventory.has_pii() {
             Severity::High
         } else {
-            Severity::Medium
+            crate::finding::policy::severity(
+                Exposure::Open,
+                Severity::High,
+                Some(&inventory),
+                false,
+            )
         };
         let summary = open_summary(&inventory);
         ProbeOutcome::Found(Box::new(self.finding(

@@ -41,8 +41,8 @@ pub(super) struct DbEntry {
 
 impl DbEntry {
     /// The report order: user databases first, largest first, then by name.
-    fn rank(&self) -> (bool, Reverse<u64>, &str) {
-        (self.system, Reverse(self.size.unwrap_or(0)), &self.name)
+    fn rank(&self) -> (bool, Reverse<u64>, Reverse<u64>, &str) {
+        crate::finding::policy::rank(self.system, None, self.size, &self.name)
     }
 }
 

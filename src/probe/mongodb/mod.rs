@@ -35,8 +35,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::registry::{NativeProbe, ProbeFuture, Scheme, ServiceInfo, UriStyle};
 use super::trace::Trace;
-use super::{ProbeContext, ProbeKind, ProbeOutcome};
+use super::{ProbeContext, ProbeOutcome};
 use crate::finding::{Exposure, Finding, Inventory, Severity};
 use crate::targets::Endpoint;
 use handshake::Hello;
@@ -54,6 +55,61 @@ const DETAIL_BUDGET_STEPS: u32 = 4;
 /// which the handshake and `buildInfo` just showed; and `--fail-on low` then keeps a
 /// server nobody could clear from passing as protected.
 const UNDETERMINED_SEVERITY: Severity = Severity::Low;
+
+/// The MongoDB probe's facts for the registry.
+pub static PROBE: NativeProbe = NativeProbe {
+    id: "mongodb",
+    labels: ["mongodb", "mongodb+tls"],
+    services: &[ServiceInfo {
+        id: "mongodb",
+        name: "MongoDB 2.6-8.x (mongod, mongos)",
+        ports: &[27017, 27018, 27019],
+        check: "hello/isMaster handshake; open when listDatabases returns a well-formed list (an empty one confirmed by listCollections)",
+        severity: Severity::High,
+        remediation: "Enable access control (security.authorization: enabled) with a user per application, bind net.bindIp to private interfaces only, and require TLS (net.tls.mode: requireTLS).",
+        references: &[
+            "https://www.mongodb.com/docs/manual/administration/security-checklist/",
+            "https://www.mongodb.com/docs/manual/tutorial/configure-scram-client-authentication/",
+        ],
+    }],
+    schemes: &[
+        Scheme {
+            name: "mongodb",
+            probe: "mongodb",
+            default_port: 27017,
+            tls: None,
+            style: UriStyle::HostList,
+            tls_options: &["tls=true", "ssl=true"],
+        },
+        Scheme {
+            name: "mongodb+srv",
+            probe: "mongodb",
+            default_port: 27017,
+            tls: Some(true),
+            style: UriStyle::Refused(
+                "mongodb+srv:// needs a DNS SRV lookup; give the hosts as mongodb://host:port",
+            ),
+            tls_options: &[],
+        },
+    ],
+    greeting: None,
+    answers: None,
+    // What mongod sends back to an HTTP request on its driver port.
+    http_notice: Some("trying to access MongoDB over HTTP on the native driver port"),
+    default_credentials: &[],
+    run,
+};
+
+fn run<'a>(
+    cx: &'a ProbeContext,
+    endpoint: &'a Endpoint,
+    tls: bool,
+    trace: &'a mut Trace,
+) -> ProbeFuture<'a> {
+    // Boxed by the registry's signature: the MongoDB future is several KB, and every
+    // concurrency slot would otherwise carry it inline.
+    Box::pin(probe(cx, endpoint, tls, trace))
+}
 
 /// Probes one endpoint for MongoDB over plain TCP or TLS.
 pub async fn probe(
@@ -163,6 +219,7 @@ impl Probe<'_> {
             url: None,
             tls: self.tls,
             service: "mongodb".into(),
+            check: String::new(),
             product: Some(if hello.mongos { "mongos" } else { "mongod" }.into()),
             version,
             exposure,
@@ -171,6 +228,8 @@ impl Probe<'_> {
             details,
             evidence: Vec::new(),
             inventory,
+            remediation: None,
+            references: Vec::new(),
         }
     }
 }

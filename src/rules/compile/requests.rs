@@ -218,16 +218,20 @@ impl Cx<'_> {
             }
             edges.push(mine);
         }
+        let names: Vec<String> = requests.iter().map(|r| r.name.clone()).collect();
         for (i, spec) in requests.iter_mut().enumerate() {
             let mut order = Vec::new();
             let mut stack = Vec::new();
             if !visit(i, &edges, &mut stack, &mut order) {
-                let cycle: Vec<String> = stack.iter().map(|j: &usize| j.to_string()).collect();
+                let cycle: Vec<&str> = stack
+                    .iter()
+                    .filter_map(|j| names.get(*j).map(String::as_str))
+                    .collect();
                 let field = Field::top("requests").key(&spec.name);
                 self.err(
                     &field,
                     format!(
-                        "requests depend on each other through extractors (request indices {})",
+                        "requests wait for each other's extractors: {}",
                         cycle.join(" -> ")
                     ),
                 );

@@ -239,3 +239,38 @@ fn credentials_need_pairs_and_stay_out_of_identification() {
         ]
     );
 }
+
+#[test]
+fn deserializer_errors_are_placed_and_named() {
+    let cases = [
+        (
+            BASE.replace("summary = \"Demo is open\"\n", ""),
+            "demo.toml:17:1: verdict[0]: missing field `summary`",
+        ),
+        (
+            BASE.replace("service = \"demo\"", "service = \"demo\"\nports = [70000]"),
+            "demo.toml:4:10: ports[0]: invalid value: integer `70000`, expected u16",
+        ),
+        (
+            BASE.replace("type = \"object\"", "typ = \"object\""),
+            "demo.toml:14:38: identify.matchers[1].typ: unknown field `typ`, expected one of \
+             `request`, `status`, `header`, `words`, `regex`, `json`, `type`, `equals`, \
+             `condition`, `case_insensitive`, `negative`, `all`, `any`",
+        ),
+        (
+            BASE.replace("status = [200]", "status = 200"),
+            "demo.toml:21:31: verdict[0].matchers[0].status: invalid type: integer `200`, \
+             expected a sequence",
+        ),
+        (
+            BASE.replace(
+                "path = \"/api/status\"",
+                "path = \"/api/status\"\npath = \"/x\"",
+            ),
+            "demo.toml:10:1: duplicate key",
+        ),
+    ];
+    for (text, wanted) in cases {
+        assert_eq!(errors(&text, "demo.toml"), vec![wanted.to_string()]);
+    }
+}

@@ -8,6 +8,7 @@
 mod compile_errors;
 mod credentials;
 mod evaluate;
+mod features;
 mod hostile;
 mod set;
 

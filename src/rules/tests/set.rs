@@ -86,3 +86,24 @@ fn rules_say_what_they_can_report() {
     assert_eq!(docker.severity, crate::finding::Severity::Critical);
     assert_eq!(docker.source, Source::Shipped);
 }
+
+#[test]
+fn the_format_reference_example_compiles_and_runs() {
+    let readme = include_str!("../../../probes/README.md");
+    let start = readme.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let end = start + readme[start..].find("```").expect("its end");
+    let docker = rule(&readme[start..end], "docker-engine.toml");
+    let mut replay = Replay::new()
+        .at("/version", crate::rules::Reply::json(DOCKER_VERSION))
+        .at(
+            "/containers/json?all=1&limit=1000",
+            crate::rules::Reply::json(DOCKER_CONTAINERS),
+        );
+    let found = identified(run(&docker, &mut replay, &EvalOptions::default()));
+    assert_eq!(found.check, "docker-engine-open");
+    assert_eq!(
+        found.summary,
+        "Docker Engine 19.03.12 answers without credentials: 2 containers"
+    );
+    assert_eq!(found.inventory.map(|i| i.total_items), Some(2));
+}

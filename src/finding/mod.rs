@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub mod policy;
+
 /// Whether data on an identified service can be reached without credentials.
 ///
 /// `open` is only ever set after data was actually listed in the shape the real product
@@ -248,8 +250,12 @@ pub struct Finding {
     pub url: Option<String>,
     /// Whether the service was reached over TLS.
     pub tls: bool,
-    /// Lowercase service id: `elasticsearch`, `opensearch`, `kibana`, `mongodb`.
+    /// Lowercase service id: `elasticsearch`, `opensearch`, `kibana`, `mongodb`, `grafana`.
     pub service: String,
+    /// The stable id of the check that produced this verdict (`elasticsearch-open`,
+    /// `jupyter-notebook-open`): what baselines, SARIF rules and suppressions key on.
+    #[serde(default)]
+    pub check: String,
     /// Product detail beyond the id (`mongos`, `Amazon OpenSearch Service`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
@@ -274,6 +280,12 @@ pub struct Finding {
     /// What is exposed, for open services.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inventory: Option<Inventory>,
+    /// What the operator should do about it (absent for `auth-required`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub remediation: Option<String>,
+    /// Documentation on securing the product.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub references: Vec<String>,
 }
 
 /// What happened at one endpoint. A dead host is an outcome, not an error of the scan.
@@ -308,6 +320,9 @@ pub struct EndpointResult {
     pub evidence: Vec<Evidence>,
     /// Wall time spent on this endpoint.
     pub elapsed: Duration,
+    /// True for a further product found on an endpoint already reported, under another
+    /// base path: a result of its own, but not another endpoint scanned.
+    pub extra: bool,
 }
 
 /// (De)serialises `details` as a JSON object while keeping the probe's key order.

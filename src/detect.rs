@@ -1,0 +1,356 @@
+//! Detection: which protocol one endpoint speaks, on any port, and what its probe made of
+//! it. The registry decides the order; this module never names a protocol.
+//!
+//! 1. A bare TCP connect: a refused port costs one syscall round, where the HTTP client's
+//!    connector costs about 2.5 times as much (bench/README.md), and most endpoints of a
+//!    scan are closed.
+//! 2. When a server-first probe is registered, that connection listens for a greeting
+//!    while the first client-first probe runs on its own connection, so listening costs an
+//!    HTTP endpoint nothing. Bytes the server sends unasked route straight to the probe
+//!    whose greeting they are, or end detection with a note saying what it sent.
+//! 3. Client-first probes in the registry's order, the port's usual owner first. Silence
+//!    or garbage in answer to one probe never ends detection: the next probe gets its
+//!    turn. After the first silence, every later probe shares one more half step timeout,
+//!    so a port silent to everything costs about one and a half timeouts, whatever the
+//!    number of probes.
+
+use std::time::Duration;
+
+use tokio::io::AsyncReadExt;
+use tokio::time::Instant;
+
+use crate::finding::policy::{self, CheckInfo};
+use crate::finding::{Evidence, Finding, Outcome};
+use crate::net::{BoxStream, ConnectError};
+use crate::probe::registry::NativeProbe;
+use crate::probe::trace::Trace;
+use crate::probe::{ProbeContext, ProbeOutcome};
+use crate::targets::{Endpoint, Transport};
+
+/// What detection made of one endpoint: the outcome and, unless it is a finding (which
+/// carries its own), the evidence of every probe tried.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detection {
+    /// What the endpoint turned out to be.
+    pub outcome: Outcome,
+    /// Every exchange recorded, for outcomes that are not findings.
+    pub evidence: Vec<Evidence>,
+    /// Further products found on the same endpoint under other base paths, each its own
+    /// result.
+    pub also: Vec<Finding>,
+}
+
+/// Longest wait for a server-first greeting. Such servers greet on accept; the wait runs
+/// beside the first probe, so it only delays an endpoint whose first probe got nothing.
+const GREETING_WAIT: Duration = Duration::from_secs(2);
+/// Most greeting bytes read.
+const GREETING_MAX: usize = 512;
+
+/// Finds out what one endpoint is, before `deadline`. Every exchange is recorded; a
+/// finding gets its own probe's, any other outcome all of them.
+pub async fn detect(cx: &ProbeContext, endpoint: &Endpoint, deadline: Instant) -> Detection {
+    let mut trace = Trace::new(endpoint);
+    let found = match tokio::time::timeout_at(deadline, run_probes(cx, endpoint, &mut trace)).await
+    {
+        Ok(found) => found,
+        Err(_) => {
+            trace.record("(deadline)", "the endpoint's --probe-timeout ran out");
+            Found::One(Outcome::Failed(
+                "gave up: the endpoint's --probe-timeout ran out".into(),
+            ))
+        }
+    };
+    let (outcome, also) = match found {
+        Found::One(outcome) => (outcome, Vec::new()),
+        Found::Several(first, rest) => (Outcome::Found(first), rest),
+    };
+    let evidence = match outcome {
+        Outcome::Found(_) => Vec::new(),
+        _ => trace.into_evidence(),
+    };
+    Detection {
+        outcome,
+        evidence,
+        also,
+    }
+}
+
+enum Found {
+    One(Outcome),
+    Several(Box<Finding>, Vec<Finding>),
+}
+
+/// Stamps check id, remediation, references and item order on a finding: native services
+/// from the registry's table, data-driven ones already carry their own.
+fn completed(cx: &ProbeContext, mut finding: Finding) -> Finding {
+    let service = cx.registry.service(&finding.service);
+    let info = CheckInfo {
+        open_severity: service.map_or(finding.severity, |s| s.severity),
+        remediation: service.map_or("", |s| s.remediation),
+        references: service.map_or(&[], |s| s.references),
+    };
+    policy::complete(&mut finding, &info);
+    finding
+}
+
+/// The state of detection at one endpoint while probes take turns.
+struct Turns {
+    notes: Vec<String>,
+    /// True once any probe heard something (a reply, a hang-up, a TLS alert).
+    heard: bool,
+    /// Set by the first silence: the deadline every later probe shares.
+    silence_deadline: Option<Instant>,
+}
+
+impl Turns {
+    fn note(&mut self, probe: &NativeProbe, tls: bool, note: impl std::fmt::Display) {
+        self.notes.push(format!("{}: {note}", probe.label(tls)));
+    }
+}
+
+async fn run_probes(cx: &ProbeContext, endpoint: &Endpoint, trace: &mut Trace) -> Found {
+    let mut queue = cx.registry.order(endpoint);
+    if queue.is_empty() {
+        return Found::One(Outcome::Failed(
+            "no probe speaks this target's scheme".into(),
+        ));
+    }
+    let stream = match cx.net.connect(&endpoint.host, endpoint.port, false).await {
+        Ok(stream) => Some(stream),
+        Err(ConnectError::Refused) => return Found::One(Outcome::Closed),
+        Err(ConnectError::Timeout) => return Found::One(Outcome::Unreachable),
+        Err(ConnectError::Resolve(e)) => {
+            trace.record("connect", format!("cannot resolve: {e}"));
+            return Found::One(Outcome::Failed(format!("cannot resolve: {e}")));
+        }
+        // Anything else: let the probes' own exchanges report it.
+        Err(_) => None,
+    };
+    let listen = stream.filter(|_| {
+        cx.registry.listens_for_greeting(endpoint) && endpoint.transport != Transport::Tls
+    });
+    let mut greeting = listen.map(|stream| {
+        let wait = cx.net.timeout.min(GREETING_WAIT);
+        Box::pin(read_greeting(stream, wait))
+    });
+    let mut tls_known = match endpoint.transport {
+        Transport::Auto => None,
+        Transport::Plain => Some(false),
+        Transport::Tls => Some(true),
+    };
+    let mut turns = Turns {
+        notes: Vec::new(),
+        heard: false,
+        silence_deadline: None,
+    };
+    let mut next = 0;
+    while next < queue.len() {
+        let probe = queue[next];
+        next += 1;
+        let mut used_tls = tls_known.unwrap_or(false);
+        let mut mark = trace.len();
+        trace.set_probe(probe.label(used_tls));
+        let mut outcome = match greeting.take() {
+            // The first probe runs while the other connection listens for a greeting.
+            Some(mut listening) => {
+                let first = {
+                    let run = turn(cx, probe, endpoint, used_tls, trace, None);
+                    tokio::pin!(run);
+                    tokio::select! {
+                        biased;
+                        heard = &mut listening => match heard {
+                            Some(bytes) => Err(bytes),
+                            None => Ok((run.await, true)),
+                        },
+                        outcome = &mut run => Ok((outcome, false)),
+                    }
+                };
+                match first {
+                    Err(bytes) => return greeted(cx, endpoint, trace, &bytes).await,
+                    Ok((outcome, false)) if outcome_may_hide_greeting(&outcome) => {
+                        if let Some(bytes) = listening.await {
+                            return greeted(cx, endpoint, trace, &bytes).await;
+                        }
+                        outcome
+                    }
+                    Ok((outcome, _)) => outcome,
+                }
+            }
+            None => {
+                let limit = turns.silence_deadline;
+                turn(cx, probe, endpoint, used_tls, trace, limit).await
+            }
+        };
+        if let ProbeOutcome::WantsTls(note) = &outcome {
+            turns.note(probe, used_tls, note);
+            turns.heard = true;
+            if tls_known.is_some() {
+                continue;
+            }
+            used_tls = true;
+            mark = trace.len();
+            trace.set_probe(probe.label(true));
+            outcome = turn(cx, probe, endpoint, true, trace, turns.silence_deadline).await;
+            // The port took the TCP connection a moment ago: a TLS attempt that then hears
+            // nothing is a stalled handshake or a server waiting for another protocol,
+            // never an unreachable or silent endpoint. Keep the note; the next probe runs.
+            if matches!(outcome, ProbeOutcome::Silent | ProbeOutcome::Unreachable) {
+                let note = "no TLS answer before the timeout (handshake or request stalled)";
+                trace.record("TLS handshake", note);
+                turns.note(probe, true, note);
+                continue;
+            }
+        }
+        match outcome {
+            ProbeOutcome::Found(finding) => {
+                let mut finding = completed(cx, *finding);
+                let own = trace.split_off(mark);
+                if finding.evidence.is_empty() {
+                    finding.evidence = own;
+                }
+                return Found::One(Outcome::Found(Box::new(finding)));
+            }
+            ProbeOutcome::FoundSeveral(findings) => {
+                let mut findings = findings.into_iter().map(|f| completed(cx, f));
+                let Some(first) = findings.next() else {
+                    continue;
+                };
+                return Found::Several(Box::new(first), findings.collect());
+            }
+            ProbeOutcome::Closed => return Found::One(Outcome::Closed),
+            ProbeOutcome::Unreachable if !turns.heard => return Found::One(Outcome::Unreachable),
+            ProbeOutcome::Unreachable => turns.note(probe, used_tls, "no connection this time"),
+            ProbeOutcome::Silent => {
+                turns.note(probe, used_tls, "no answer before the timeout");
+                let half = cx.net.timeout / 2;
+                turns
+                    .silence_deadline
+                    .get_or_insert_with(|| Instant::now() + half);
+            }
+            ProbeOutcome::Failed(error) => return Found::One(Outcome::Failed(error)),
+            ProbeOutcome::WantsTls(note) => {
+                turns.heard = true;
+                turns.note(probe, used_tls, note);
+            }
+            ProbeOutcome::NotThis {
+                note,
+                hint,
+                transport_confirmed,
+                speaks_protocol,
+            } => {
+                turns.heard = true;
+                if transport_confirmed && tls_known.is_none() {
+                    tls_known = Some(used_tls);
+                }
+                if speaks_protocol {
+                    queue.truncate(next);
+                }
+                turns.note(probe, used_tls, note);
+                if let Some(hint) = hint
+                    && let Some(pos) = queue[next..].iter().position(|p| p.id == hint)
+                {
+                    let hinted = queue.remove(next + pos);
+                    queue.insert(next, hinted);
+                }
+            }
+        }
+    }
+    if !turns.heard {
+        return Found::One(Outcome::Silent);
+    }
+    turns.notes.dedup();
+    Found::One(Outcome::Unidentified(turns.notes.join("; ")))
+}
+
+/// One probe's turn, cut at `limit` (the shared window after a silence) if set.
+async fn turn(
+    cx: &ProbeContext,
+    probe: &NativeProbe,
+    endpoint: &Endpoint,
+    tls: bool,
+    trace: &mut Trace,
+    limit: Option<Instant>,
+) -> ProbeOutcome {
+    let run = (probe.run)(cx, endpoint, tls, trace);
+    match limit {
+        None => run.await,
+        Some(limit) => match tokio::time::timeout_at(limit, run).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                trace.record(
+                    "(its turn)",
+                    "no answer within the window left after an earlier probe's silence",
+                );
+                ProbeOutcome::Silent
+            }
+        },
+    }
+}
+
+/// Whether the first probe's outcome could be what a server-first server's greeting did
+/// to it (garbage for HTTP, silence), so the greeting is worth waiting for.
+fn outcome_may_hide_greeting(outcome: &ProbeOutcome) -> bool {
+    match outcome {
+        ProbeOutcome::Silent | ProbeOutcome::WantsTls(_) => true,
+        ProbeOutcome::NotThis {
+            speaks_protocol, ..
+        } => !speaks_protocol,
+        _ => false,
+    }
+}
+
+/// Reads what a server sends before it is asked anything, within `wait`. `None` when it
+/// sent nothing (or hung up without a byte).
+async fn read_greeting(mut stream: BoxStream, wait: Duration) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; GREETING_MAX];
+    match tokio::time::timeout(wait, stream.read(&mut buf)).await {
+        Ok(Ok(n)) if n > 0 => {
+            buf.truncate(n);
+            Some(buf)
+        }
+        _ => None,
+    }
+}
+
+/// Routes an endpoint that greeted: to the probe whose greeting the bytes are, or to an
+/// unidentified outcome that says what the server sent.
+async fn greeted(cx: &ProbeContext, endpoint: &Endpoint, trace: &mut Trace, bytes: &[u8]) -> Found {
+    let preview = crate::sanitize::byte_preview(bytes, 48);
+    trace.set_probe("greeting");
+    trace.record(
+        "(connect and listen)",
+        format!("the server spoke first: {preview}"),
+    );
+    let Some(probe) = cx.registry.by_greeting(bytes) else {
+        return Found::One(Outcome::Unidentified(format!(
+            "the server speaks first, in a protocol ajar does not know: {preview}"
+        )));
+    };
+    let mark = trace.len();
+    trace.set_probe(probe.label(false));
+    match (probe.run)(cx, endpoint, false, trace).await {
+        ProbeOutcome::Found(finding) => {
+            let mut finding = completed(cx, *finding);
+            let own = trace.split_off(mark);
+            if finding.evidence.is_empty() {
+                finding.evidence = own;
+            }
+            Found::One(Outcome::Found(Box::new(finding)))
+        }
+        ProbeOutcome::FoundSeveral(findings) => {
+            let mut findings = findings.into_iter().map(|f| completed(cx, f));
+            match findings.next() {
+                Some(first) => Found::Several(Box::new(first), findings.collect()),
+                None => Found::One(Outcome::Unidentified(preview)),
+            }
+        }
+        ProbeOutcome::Closed => Found::One(Outcome::Closed),
+        ProbeOutcome::Failed(error) => Found::One(Outcome::Failed(error)),
+        ProbeOutcome::NotThis { note, .. } | ProbeOutcome::WantsTls(note) => Found::One(
+            Outcome::Unidentified(format!("{}: {note}", probe.label(false))),
+        ),
+        ProbeOutcome::Silent | ProbeOutcome::Unreachable => Found::One(Outcome::Unidentified(
+            format!("{}: greeted, then no answer", probe.label(false)),
+        )),
+    }
+}
