@@ -214,7 +214,8 @@ async fn mg07_mongodb_http_notice_is_not_elasticsearch() {
     }
 }
 
-/// T-11: a CouchDB welcome (CD-01, 3.x) is JSON on `GET /` but not Elasticsearch.
+/// T-11: a CouchDB welcome (CD-01, 3.x) is JSON on `GET /` but not Elasticsearch. It is
+/// CouchDB (the data-driven probe), and with no `_all_dbs` listing it is not open.
 #[tokio::test]
 async fn couchdb_welcome_is_not_elasticsearch() {
     let welcome = format!(
@@ -229,8 +230,14 @@ async fn couchdb_welcome_is_not_elasticsearch() {
     );
     let (server, hits) = http_server_strict(false, routes).await;
     let outcome = probe_bounded(&server.endpoint()).await;
-    assert!(!matches!(outcome, Outcome::Found(_)), "{outcome:?}");
-    unidentified(outcome, Some(&hits));
+    let Outcome::Found(finding) = &outcome else {
+        panic!("expected the CouchDB probe's finding, got {outcome:?}");
+    };
+    assert_eq!(
+        (finding.service.as_str(), finding.exposure),
+        ("couchdb", Exposure::Undetermined),
+        "{finding:?}"
+    );
     assert_read_only(&hits);
 }
 

@@ -69,6 +69,15 @@ impl Rule {
         !self.credentials.is_empty()
     }
 
+    /// Each request's method and path as the file writes it, up to its first placeholder
+    /// (`GET /api/v1/dags?limit=100`): what the probe may send, for audits and tests.
+    pub fn requests(&self) -> Vec<(String, String)> {
+        self.requests
+            .iter()
+            .map(|r| (r.method.clone(), r.path.literal_prefix()))
+            .collect()
+    }
+
     /// Every check id this probe can report: one per verdict, then `<id>-undetermined`.
     pub fn check_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = self.verdicts.iter().map(|v| v.check.clone()).collect();

@@ -56,6 +56,17 @@ impl Template {
     }
 
     /// The placeholder names, in order, repeats kept.
+    /// The text before the first placeholder: what is known of the value before sending.
+    pub(super) fn literal_prefix(&self) -> String {
+        self.parts
+            .iter()
+            .map_while(|p| match p {
+                Part::Lit(text) => Some(text.as_str()),
+                Part::Var(_) => None,
+            })
+            .collect()
+    }
+
     pub(super) fn vars(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {
             Part::Var(v) => Some(v.as_str()),
