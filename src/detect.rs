@@ -10,9 +10,10 @@
 //!    whose greeting they are, or end detection with a note saying what it sent.
 //! 3. Client-first probes in the registry's order, the port's usual owner first. Silence
 //!    or garbage in answer to one probe never ends detection: the next probe gets its
-//!    turn. After the first silence, every later probe shares one more half step timeout,
-//!    so a port silent to everything costs about one and a half timeouts, whatever the
-//!    number of probes.
+//!    turn. After the first silence, every later probe shares one more quarter of the step
+//!    timeout (a server of their protocol answers its first message in milliseconds), so a
+//!    port silent to everything costs about one and a quarter timeouts, whatever the number
+//!    of probes.
 
 use std::time::Duration;
 
@@ -43,6 +44,8 @@ pub struct Detection {
 /// Longest wait for a server-first greeting. Such servers greet on accept; the wait runs
 /// beside the first probe, so it only delays an endpoint whose first probe got nothing.
 const GREETING_WAIT: Duration = Duration::from_secs(2);
+/// After the first silence, the later probes share `timeout / SILENCE_WINDOW_DIVISOR`.
+const SILENCE_WINDOW_DIVISOR: u32 = 4;
 /// Most greeting bytes read.
 const GREETING_MAX: usize = 512;
 
@@ -222,10 +225,10 @@ async fn run_probes(cx: &ProbeContext, endpoint: &Endpoint, trace: &mut Trace) -
             ProbeOutcome::Unreachable => turns.note(probe, used_tls, "no connection this time"),
             ProbeOutcome::Silent => {
                 turns.note(probe, used_tls, "no answer before the timeout");
-                let half = cx.net.timeout / 2;
+                let window = cx.net.timeout / SILENCE_WINDOW_DIVISOR;
                 turns
                     .silence_deadline
-                    .get_or_insert_with(|| Instant::now() + half);
+                    .get_or_insert_with(|| Instant::now() + window);
             }
             ProbeOutcome::Failed(error) => return Found::One(Outcome::Failed(error)),
             ProbeOutcome::WantsTls(note) => {
