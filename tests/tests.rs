@@ -31,6 +31,7 @@ mod lookalikes;
 mod memory;
 mod mongodb;
 mod panels;
+mod postgres;
 mod real;
 mod scope;
 mod user_probes;
