@@ -14,6 +14,7 @@
 //! is sent: no row of any table is read and nothing is written. Source of every message
 //! format: <https://www.postgresql.org/docs/current/protocol-flow.html>.
 
+mod listing;
 mod scram;
 mod session;
 pub mod wire;
@@ -235,17 +236,14 @@ impl Verdict {
         tls: bool,
         details: Vec<(String, String)>,
     ) -> ProbeOutcome {
-        let Verdict::Found {
-            exposure,
-            summary,
-            version,
-            inventory,
-        } = self
-        else {
-            let Verdict::Other(outcome) = self else {
-                return ProbeOutcome::Silent;
-            };
-            return outcome;
+        let (exposure, summary, version, inventory) = match self {
+            Verdict::Found {
+                exposure,
+                summary,
+                version,
+                inventory,
+            } => (exposure, summary, version, inventory),
+            Verdict::Other(outcome) => return outcome,
         };
         // Names without sizes say nothing of how much a user database holds: as for the
         // data-driven probes, a user database keeps the product's severity, and only a
