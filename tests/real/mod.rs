@@ -40,5 +40,6 @@ pub fn server(name: &str) -> Option<String> {
     }
 }
 
+mod mysql;
 mod servers;
 mod web;
