@@ -30,6 +30,7 @@ mod kibana;
 mod lookalikes;
 mod memory;
 mod mongodb;
+mod mysql;
 mod panels;
 mod postgres;
 mod real;

@@ -11,6 +11,7 @@ pub mod elastic;
 pub mod http;
 pub mod kibana;
 pub mod mongodb;
+pub mod mysql;
 pub mod panels;
 pub mod pii;
 pub mod postgres;

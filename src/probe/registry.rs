@@ -30,6 +30,7 @@ pub type RunFn = for<'a> fn(&'a ProbeContext, &'a Endpoint, bool, &'a mut Trace)
 pub static NATIVE: &[&NativeProbe] = &[
     &super::http::PROBE,
     &super::mongodb::PROBE,
+    &super::mysql::PROBE,
     &super::postgres::PROBE,
 ];
 
