@@ -32,5 +32,6 @@ mod memory;
 mod mongodb;
 mod panels;
 mod real;
+mod redis;
 mod scope;
 mod user_probes;

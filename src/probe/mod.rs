@@ -13,6 +13,7 @@ pub mod kibana;
 pub mod mongodb;
 pub mod panels;
 pub mod pii;
+pub mod redis;
 pub mod registry;
 pub mod trace;
 
