@@ -40,5 +40,6 @@ pub fn server(name: &str) -> Option<String> {
     }
 }
 
+mod redis;
 mod servers;
 mod web;
