@@ -16,6 +16,7 @@
 //! `tests/fixtures/redis/SOURCES.md`.
 
 mod info;
+mod outcome;
 mod resp;
 
 use tokio::time::Instant;
@@ -24,11 +25,11 @@ use super::registry::{NativeProbe, ProbeFuture, Scheme, ServiceInfo, UriStyle};
 use super::trace::Trace;
 use super::{ProbeContext, ProbeOutcome};
 use crate::finding::{DataSet, Exposure, Finding, Inventory, Severity, policy};
-use crate::net::ConnectError;
 use crate::sanitize::clip;
 use crate::targets::Endpoint;
 use info::Info;
-use resp::{Conn, ReadError, Reply};
+use outcome::{connect_outcome, describe, not_redis, read_failure};
+use resp::{Conn, Reply};
 
 /// Largest INFO reply read; a Redis 7 default INFO is about 4 KB.
 const MAX_INFO: usize = 64 << 10;
@@ -379,75 +380,5 @@ impl Probe<'_> {
             remediation: None,
             references: Vec::new(),
         }))
-    }
-}
-
-/// A reply for the evidence: `+OK`, `a null bulk string`.
-fn describe(reply: &Reply) -> String {
-    match reply {
-        Reply::Simple(text) => format!("+{}", clip(text, 60)),
-        Reply::Error(text) => format!("-{}", clip(text, MAX_ERROR_TEXT)),
-        Reply::Bulk(bytes) => format!("a bulk string of {} bytes", bytes.len()),
-        Reply::Null => "a null bulk string".into(),
-        Reply::Other(kind) => format!("a RESP reply of type {:?}", char::from(*kind)),
-    }
-}
-
-/// Maps a failed connect onto what the engine does next, as the other native probes do.
-fn connect_outcome(error: ConnectError) -> ProbeOutcome {
-    match error {
-        ConnectError::Refused => ProbeOutcome::Closed,
-        ConnectError::Timeout => ProbeOutcome::Unreachable,
-        ConnectError::Resolve(e) => ProbeOutcome::Failed(format!("cannot resolve: {e}")),
-        e @ (ConnectError::Tls(_) | ConnectError::TlsTimeout) => ProbeOutcome::NotThis {
-            note: e.to_string(),
-            hint: None,
-            transport_confirmed: false,
-            speaks_protocol: false,
-        },
-        e @ ConnectError::Certificate(_) => ProbeOutcome::Failed(e.to_string()),
-        ConnectError::Io(e) => ProbeOutcome::Failed(format!("socket error: {e}")),
-    }
-}
-
-/// The first exchange got no RESP reply.
-fn read_failure(error: ReadError, tls: bool) -> ProbeOutcome {
-    match error {
-        ReadError::Silent => ProbeOutcome::Silent,
-        // A TLS-only Redis (tls-port) drops a plain-text client without a word.
-        ReadError::Closed if !tls => {
-            ProbeOutcome::WantsTls("closed the connection without replying to PING".into())
-        }
-        ReadError::NotResp(head)
-            if !tls && matches!(head.as_slice(), [0x15, 0x03, 0x00..=0x04, ..]) =>
-        {
-            ProbeOutcome::WantsTls("answered plain text with a TLS alert".into())
-        }
-        ReadError::NotResp(head) => not_redis(error_note(&head), &head, false),
-        ReadError::Io(e) => ProbeOutcome::NotThis {
-            note: format!("socket error: {e}"),
-            hint: None,
-            transport_confirmed: false,
-            speaks_protocol: false,
-        },
-        other => not_redis(other.to_string(), &[], false),
-    }
-}
-
-fn error_note(head: &[u8]) -> String {
-    ReadError::NotResp(head.to_vec()).to_string()
-}
-
-/// Bytes that are not Redis; bytes another native protocol answers with hint that probe.
-/// `framed` is true when the peer answered in RESP, just not as Redis does.
-fn not_redis(reason: String, head: &[u8], framed: bool) -> ProbeOutcome {
-    ProbeOutcome::NotThis {
-        note: format!("not Redis: {reason}"),
-        hint: super::registry::NATIVE
-            .iter()
-            .find(|p| p.id != "redis" && p.answers.is_some_and(|answers| answers(head)))
-            .map(|p| p.id),
-        transport_confirmed: true,
-        speaks_protocol: framed,
     }
 }
