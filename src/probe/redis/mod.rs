@@ -382,3 +382,50 @@ impl Probe<'_> {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error texts of Debian's redis-server 7.0.15 binary (`strings`), and Redis 2.6's.
+    #[test]
+    fn sorts_refusals_by_their_error_code() {
+        for (error, want) in [
+            ("NOAUTH Authentication required.", Refusal::Auth),
+            (
+                "WRONGPASS invalid username-password pair or user is disabled.",
+                Refusal::Auth,
+            ),
+            (
+                "NOPERM this user has no permissions to run the 'info' command",
+                Refusal::Auth,
+            ),
+            ("ERR operation not permitted", Refusal::Auth),
+            (
+                "DENIED Redis is running in protected mode because",
+                Refusal::ProtectedMode,
+            ),
+            ("ERR unknown command 'INFO'", Refusal::Other),
+            (
+                "LOADING Redis is loading the dataset in memory",
+                Refusal::Other,
+            ),
+            ("noauth", Refusal::Other),
+        ] {
+            assert_eq!(refusal(error), want, "{error}");
+        }
+    }
+
+    #[test]
+    fn recognises_its_error_lines_and_protected_mode_greeting() {
+        assert!(is_redis_error(
+            b"-ERR wrong number of arguments for 'get' command\r\n"
+        ));
+        assert!(!is_redis_error(b"HTTP/1.1 400 Bad Request\r\n"));
+        let greets = PROBE.greeting.expect("greeting");
+        assert!(greets(
+            b"-DENIED Redis is running in protected mode because protected"
+        ));
+        assert!(!greets(b"-ERR unknown command\r\n"));
+    }
+}
