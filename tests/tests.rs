@@ -34,5 +34,6 @@ mod mysql;
 mod panels;
 mod postgres;
 mod real;
+mod redis;
 mod scope;
 mod user_probes;

@@ -15,6 +15,7 @@ pub mod mysql;
 pub mod panels;
 pub mod pii;
 pub mod postgres;
+pub mod redis;
 pub mod registry;
 pub mod trace;
 

@@ -32,6 +32,7 @@ pub static NATIVE: &[&NativeProbe] = &[
     &super::mongodb::PROBE,
     &super::mysql::PROBE,
     &super::postgres::PROBE,
+    &super::redis::PROBE,
 ];
 
 /// One native protocol probe and the facts the rest of ajar needs about it.

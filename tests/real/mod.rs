@@ -42,5 +42,6 @@ pub fn server(name: &str) -> Option<String> {
 
 mod mysql;
 mod postgres;
+mod redis;
 mod servers;
 mod web;
