@@ -405,14 +405,13 @@ mod tests {
         lines.push_str(&format!("127.0.0.1:{}\n", closed_ports(1)[0]));
         let set = targets(&lines);
         let mut seen = Vec::new();
+        // The context first: it compiles the shipped probes, which under load can take most
+        // of the 300 ms the stop timer would otherwise already be counting.
+        let prober = prober(context(Duration::from_secs(20)));
         let stop = tokio::time::sleep(Duration::from_millis(300));
-        let stats = run(
-            prober(context(Duration::from_secs(20))),
-            EngineConfig::default(),
-            &set,
-            stop,
-            |r| seen.push(r),
-        )
+        let stats = run(prober, EngineConfig::default(), &set, stop, |r| {
+            seen.push(r)
+        })
         .await;
         assert!(stats.interrupted);
         assert_eq!(stats.started, 5);

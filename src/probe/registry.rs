@@ -171,13 +171,24 @@ impl Registry {
         }
     }
 
-    /// The native probes and the probes shipped in the binary.
+    /// The native probes and the probes shipped in the binary, compiled once per process
+    /// (every context of a test run shares them).
     pub fn shipped() -> anyhow::Result<Registry> {
-        let rules = RuleSet::shipped().map_err(|errors| {
-            let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            anyhow::anyhow!("a shipped probe does not compile: {}", shown.join("; "))
-        })?;
-        Ok(Registry::new(rules))
+        static SHIPPED: std::sync::OnceLock<Result<Arc<RuleSet>, String>> =
+            std::sync::OnceLock::new();
+        let compiled = SHIPPED.get_or_init(|| {
+            RuleSet::shipped().map(Arc::new).map_err(|errors| {
+                let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                format!("a shipped probe does not compile: {}", shown.join("; "))
+            })
+        });
+        match compiled {
+            Ok(rules) => Ok(Registry {
+                natives: NATIVE.to_vec(),
+                rules: rules.clone(),
+            }),
+            Err(error) => Err(anyhow::anyhow!("{error}")),
+        }
     }
 
     /// This registry with one more native probe, tried after the others (tests add probes
