@@ -10,10 +10,11 @@
 //!    whose greeting they are, or end detection with a note saying what it sent.
 //! 3. Client-first probes in the registry's order, the port's usual owner first. Silence
 //!    or garbage in answer to one probe never ends detection: the next probe gets its
-//!    turn. After the first silence, every later probe shares one more quarter of the step
-//!    timeout (a server of their protocol answers its first message in milliseconds), so a
-//!    port silent to everything costs about one and a quarter timeouts, whatever the number
-//!    of probes.
+//!    turn. After the first silence, every later probe runs at once, each on its own
+//!    connection, within one more quarter of the step timeout (a server of their protocol
+//!    answers its first message in milliseconds), so a port silent to everything costs about
+//!    one and a quarter timeouts, whatever the number of probes, and a slow probe cannot
+//!    starve the others.
 
 use std::time::Duration;
 
@@ -44,7 +45,7 @@ pub struct Detection {
 /// Longest wait for a server-first greeting. Such servers greet on accept; the wait runs
 /// beside the first probe, so it only delays an endpoint whose first probe got nothing.
 const GREETING_WAIT: Duration = Duration::from_secs(2);
-/// After the first silence, the later probes share `timeout / SILENCE_WINDOW_DIVISOR`.
+/// After the first silence, the later probes run at once within `timeout / SILENCE_WINDOW_DIVISOR`.
 const SILENCE_WINDOW_DIVISOR: u32 = 4;
 /// Most greeting bytes read.
 const GREETING_MAX: usize = 512;
@@ -101,8 +102,6 @@ struct Turns {
     notes: Vec<String>,
     /// True once any probe heard something (a reply, a hang-up, a TLS alert).
     heard: bool,
-    /// Set by the first silence: the deadline every later probe shares.
-    silence_deadline: Option<Instant>,
 }
 
 impl Turns {
@@ -144,7 +143,6 @@ async fn run_probes(cx: &ProbeContext, endpoint: &Endpoint, trace: &mut Trace) -
     let mut turns = Turns {
         notes: Vec::new(),
         heard: false,
-        silence_deadline: None,
     };
     let mut next = 0;
     while next < queue.len() {
@@ -179,10 +177,7 @@ async fn run_probes(cx: &ProbeContext, endpoint: &Endpoint, trace: &mut Trace) -
                     Ok((outcome, _)) => outcome,
                 }
             }
-            None => {
-                let limit = turns.silence_deadline;
-                turn(cx, probe, endpoint, used_tls, trace, limit).await
-            }
+            None => turn(cx, probe, endpoint, used_tls, trace, None).await,
         };
         if let ProbeOutcome::WantsTls(note) = &outcome {
             turns.note(probe, used_tls, note);
@@ -193,7 +188,7 @@ async fn run_probes(cx: &ProbeContext, endpoint: &Endpoint, trace: &mut Trace) -
             used_tls = true;
             mark = trace.len();
             trace.set_probe(probe.label(true));
-            outcome = turn(cx, probe, endpoint, true, trace, turns.silence_deadline).await;
+            outcome = turn(cx, probe, endpoint, true, trace, None).await;
             // The port took the TCP connection a moment ago: a TLS attempt that then hears
             // nothing is a stalled handshake or a server waiting for another protocol,
             // never an unreachable or silent endpoint. Keep the note; the next probe runs.
@@ -225,10 +220,16 @@ async fn run_probes(cx: &ProbeContext, endpoint: &Endpoint, trace: &mut Trace) -
             ProbeOutcome::Unreachable => turns.note(probe, used_tls, "no connection this time"),
             ProbeOutcome::Silent => {
                 turns.note(probe, used_tls, "no answer before the timeout");
+                // Every probe left gets its turn at once, each on its own connection, within
+                // one shared window: a slow one cannot starve the rest.
                 let window = cx.net.timeout / SILENCE_WINDOW_DIVISOR;
-                turns
-                    .silence_deadline
-                    .get_or_insert_with(|| Instant::now() + window);
+                let limit = Instant::now() + window;
+                let rest = queue.split_off(next);
+                if let Some(found) =
+                    side_by_side(cx, endpoint, trace, &rest, used_tls, limit, &mut turns).await
+                {
+                    return found;
+                }
             }
             ProbeOutcome::Failed(error) => return Found::One(Outcome::Failed(error)),
             ProbeOutcome::WantsTls(note) => {
@@ -263,6 +264,62 @@ async fn run_probes(cx: &ProbeContext, endpoint: &Endpoint, trace: &mut Trace) -
     }
     turns.notes.dedup();
     Found::One(Outcome::Unidentified(turns.notes.join("; ")))
+}
+
+/// Runs `probes` at once, each with a trace of its own merged into `trace` afterwards, all
+/// cut at `limit`; the first in queue order that found its service decides.
+async fn side_by_side(
+    cx: &ProbeContext,
+    endpoint: &Endpoint,
+    trace: &mut Trace,
+    probes: &[&'static NativeProbe],
+    tls: bool,
+    limit: Instant,
+    turns: &mut Turns,
+) -> Option<Found> {
+    let runs = probes.iter().map(|probe| async move {
+        let mut own = Trace::new(endpoint);
+        own.set_probe(probe.label(tls));
+        let outcome = turn(cx, probe, endpoint, tls, &mut own, Some(limit)).await;
+        (*probe, own, outcome)
+    });
+    let mut done = futures_util::future::join_all(runs).await;
+    let mut decided = None;
+    for (probe, own, outcome) in done.drain(..) {
+        let mark = trace.len();
+        trace.absorb(own);
+        if decided.is_some() {
+            continue;
+        }
+        match outcome {
+            ProbeOutcome::Found(finding) => {
+                let mut finding = completed(cx, *finding);
+                let evidence = trace.split_off(mark);
+                if finding.evidence.is_empty() {
+                    finding.evidence = evidence;
+                }
+                decided = Some(Found::One(Outcome::Found(Box::new(finding))));
+            }
+            ProbeOutcome::FoundSeveral(findings) => {
+                let mut findings = findings.into_iter().map(|f| completed(cx, f));
+                if let Some(first) = findings.next() {
+                    decided = Some(Found::Several(Box::new(first), findings.collect()));
+                }
+            }
+            ProbeOutcome::Silent | ProbeOutcome::Unreachable | ProbeOutcome::Closed => {
+                turns.note(probe, tls, "no answer before the timeout");
+            }
+            ProbeOutcome::Failed(note) | ProbeOutcome::WantsTls(note) => {
+                turns.heard = true;
+                turns.note(probe, tls, note);
+            }
+            ProbeOutcome::NotThis { note, .. } => {
+                turns.heard = true;
+                turns.note(probe, tls, note);
+            }
+        }
+    }
+    decided
 }
 
 /// One probe's turn, cut at `limit` (the shared window after a silence) if set.

@@ -73,6 +73,18 @@ impl Trace {
         self.entries.len()
     }
 
+    /// Appends what another trace of the same endpoint recorded (a probe that ran beside
+    /// the others), within this trace's cap.
+    pub fn absorb(&mut self, other: Trace) {
+        for entry in other.into_evidence() {
+            if self.entries.len() >= MAX_ENTRIES {
+                self.dropped = self.dropped.saturating_add(1);
+            } else {
+                self.entries.push(entry);
+            }
+        }
+    }
+
     /// Whether nothing was recorded.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
