@@ -27,7 +27,11 @@ pub type ProbeFuture<'a> = Pin<Box<dyn Future<Output = ProbeOutcome> + Send + 'a
 pub type RunFn = for<'a> fn(&'a ProbeContext, &'a Endpoint, bool, &'a mut Trace) -> ProbeFuture<'a>;
 
 /// Every native probe, in the order tried when no port says otherwise.
-pub static NATIVE: &[&NativeProbe] = &[&super::http::PROBE, &super::mongodb::PROBE];
+pub static NATIVE: &[&NativeProbe] = &[
+    &super::http::PROBE,
+    &super::mongodb::PROBE,
+    &super::memcached::PROBE,
+];
 
 /// One native protocol probe and the facts the rest of ajar needs about it.
 pub struct NativeProbe {

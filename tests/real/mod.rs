@@ -40,5 +40,6 @@ pub fn server(name: &str) -> Option<String> {
     }
 }
 
+mod memcached;
 mod servers;
 mod web;
