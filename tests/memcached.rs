@@ -96,12 +96,17 @@ async fn sasl_server() -> (FakeServer, Log) {
     (server, log)
 }
 
-/// Runs the memcached probe alone on `server`.
+/// Runs the memcached probe alone on `server`, in plain text.
 async fn probe_direct(server: &FakeServer) -> (ProbeOutcome, Trace) {
+    probe_over(server, false).await
+}
+
+/// Runs the memcached probe alone on `server`, over TLS when `tls`.
+async fn probe_over(server: &FakeServer, tls: bool) -> (ProbeOutcome, Trace) {
     let cx = support::context(Duration::from_secs(2));
     let mut trace = Trace::new(server.addr);
     trace.set_probe("memcached");
-    let outcome = memcached::probe(&cx, &server.endpoint(), false, &mut trace).await;
+    let outcome = memcached::probe(&cx, &server.endpoint(), tls, &mut trace).await;
     (outcome, trace)
 }
 
@@ -299,4 +304,43 @@ async fn silence_is_silent() {
     let mut trace = Trace::new(server.addr);
     let outcome = memcached::probe(&cx, &server.endpoint(), false, &mut trace).await;
     assert_eq!(outcome, ProbeOutcome::Silent);
+}
+
+/// memcached with TLS (`-Z`): plain text is dropped, so the probe asks for TLS, and over
+/// TLS the same `stats` block is open.
+#[tokio::test]
+async fn tls_port_wants_tls_then_is_open() {
+    let server = serve(true, |conn: BoxConn| async move {
+        text_session(conn, STATS, &Log::default()).await
+    })
+    .await;
+    let (outcome, _) = probe_over(&server, false).await;
+    assert!(matches!(outcome, ProbeOutcome::WantsTls(_)), "{outcome:?}");
+    let (outcome, _) = probe_over(&server, true).await;
+    let ProbeOutcome::Found(finding) = outcome else {
+        panic!("expected a finding, got {outcome:?}");
+    };
+    assert_eq!(finding.exposure, Exposure::Open);
+    assert!(finding.tls);
+    assert_eq!(finding.version.as_deref(), Some("1.6.18"));
+    // Through the engine, which retries over TLS by itself.
+    let finding = support::found(support::probe(&server.endpoint()).await);
+    assert_eq!(finding.service, "memcached");
+    assert_eq!(finding.exposure, Exposure::Open);
+    assert!(finding.tls);
+}
+
+/// A port that hangs up on text and on binary without a byte (as a TLS-only port may) gets
+/// a TLS retry, never a memcached finding.
+#[tokio::test]
+async fn hang_up_on_both_wants_tls() {
+    let server = serve(false, |mut conn: BoxConn| async move {
+        let mut first = [0u8; 1];
+        let _ = conn.read_exact(&mut first).await;
+    })
+    .await;
+    let (outcome, trace) = probe_direct(&server).await;
+    assert!(matches!(outcome, ProbeOutcome::WantsTls(_)), "{outcome:?}");
+    let requests: Vec<&str> = trace.entries().iter().map(|e| e.request.as_str()).collect();
+    assert_eq!(requests, vec!["stats", "binary version (0x80 0x0b)"]);
 }

@@ -23,7 +23,8 @@ start_memcached() {
         return 0
     fi
     local auth="$AJAR_SERVERS_DIR/memcached-auth"
-    printf 'ajar:%s\n' "$(srv_secret 2>/dev/null || head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$auth"
+    # A random password (as start.sh's srv_secret), also when only lib.sh was sourced.
+    printf 'ajar:%s\n' "$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" >"$auth"
     chmod 600 "$auth"
     start_bg memcached-open memcached -u "$(id -un)" -l 127.0.0.1 -p 17110 -U 0 -m 16
     start_bg memcached-auth memcached -u "$(id -un)" -l 127.0.0.1 -p 17111 -U 0 -m 16 -Y "$auth"

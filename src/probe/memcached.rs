@@ -206,6 +206,11 @@ pub fn parse_stats(reply: &[u8]) -> Option<Stats> {
 }
 
 fn judge_text(endpoint: &Endpoint, tls: bool, trace: &mut Trace, reply: &[u8]) -> ProbeOutcome {
+    // A TLS alert record (0x15, version 3.x) in answer to plain text: a TLS port.
+    if !tls && reply.starts_with(&[0x15, 0x03]) {
+        trace.record(STATS, "TLS alert in answer to plain text");
+        return ProbeOutcome::WantsTls("TLS alert in answer to plain text".into());
+    }
     let first = first_line(reply);
     if first == UNAUTHENTICATED {
         trace.record(STATS, format!("{first} (ASCII authentication, -Y)"));
@@ -269,6 +274,19 @@ async fn binary(
     };
     let version = match exchange(&mut stream, &bin_request(OP_VERSION), step, bin_complete).await {
         Ok(reply) => bin_reply(&reply, OP_VERSION),
+        // Hung up on text and on binary without a byte: what a TLS-only port (`-Z`) does
+        // to plain text, so the engine retries this probe over TLS.
+        Err(ReadError::Closed(bytes)) if bytes.is_empty() && !tls => {
+            trace.record(
+                "binary version (0x80 0x0b)",
+                "connection closed without an answer",
+            );
+            return ProbeOutcome::WantsTls("closed on text and binary requests".into());
+        }
+        Err(ReadError::Io(e)) if !tls => {
+            trace.record("binary version (0x80 0x0b)", format!("socket error: {e}"));
+            return ProbeOutcome::WantsTls(format!("closed on text and binary requests: {e}"));
+        }
         Err(_) => None,
     };
     let Some((0, body)) = version else {
