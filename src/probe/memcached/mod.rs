@@ -8,7 +8,7 @@
 //!   `curr_items`) is `open`: any client can read and write the cache;
 //! - `CLIENT_ERROR unauthenticated` is `auth-required`: ASCII authentication (`-Y
 //!   authfile`, 1.5.15+) refuses every command before the `set`-based login;
-//! - a server that hangs up on text is asked in the binary protocol ([`binary`]):
+//! - a server that hangs up on text is asked in the binary protocol (`binary.rs`):
 //!   SASL-only servers (`-S`) answer binary `stat` with status 0x0020 (auth error), which
 //!   is `auth-required`, with the version from binary `version`, allowed before login;
 //! - a TLS alert, or a hang-up on text and binary alike, asks the engine for a TLS retry
