@@ -28,6 +28,7 @@ mod gate;
 mod http_traps;
 mod kibana;
 mod lookalikes;
+mod memcached;
 mod memory;
 mod mongodb;
 mod mysql;

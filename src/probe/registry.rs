@@ -33,6 +33,7 @@ pub static NATIVE: &[&NativeProbe] = &[
     &super::mysql::PROBE,
     &super::postgres::PROBE,
     &super::redis::PROBE,
+    &super::memcached::PROBE,
 ];
 
 /// One native protocol probe and the facts the rest of ajar needs about it.
