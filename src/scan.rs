@@ -427,8 +427,11 @@ mod tests {
     async fn per_host_limit_caps_endpoints_in_flight_on_one_host() {
         use std::sync::atomic::{AtomicUsize, Ordering};
         use tokio::io::AsyncReadExt;
-        // Twelve silent listeners on one host. A connection counts as in flight once it has
-        // sent a byte (the HTTP probe's bare pre-connect sends none) until it closes.
+        // Twelve silent listeners on one host. An endpoint counts as in flight while any
+        // connection to its port has sent a byte (the bare pre-connect sends none) and is
+        // not closed: after a silence the remaining probes of one endpoint run side by
+        // side, so one endpoint may hold several connections, but --per-host counts
+        // endpoints.
         let active = Arc::new(AtomicUsize::new(0));
         let peak = Arc::new(AtomicUsize::new(0));
         let mut lines = String::new();
@@ -441,16 +444,21 @@ mod tests {
                 listener.local_addr().expect("addr").port()
             ));
             let (active, peak) = (active.clone(), peak.clone());
+            let on_port = Arc::new(AtomicUsize::new(0));
             tokio::spawn(async move {
                 while let Ok((mut conn, _)) = listener.accept().await {
-                    let (active, peak) = (active.clone(), peak.clone());
+                    let (active, peak, on_port) = (active.clone(), peak.clone(), on_port.clone());
                     tokio::spawn(async move {
                         let mut buf = [0u8; 1024];
                         if matches!(conn.read(&mut buf).await, Ok(n) if n > 0) {
-                            let now = active.fetch_add(1, Ordering::SeqCst) + 1;
-                            peak.fetch_max(now, Ordering::SeqCst);
+                            if on_port.fetch_add(1, Ordering::SeqCst) == 0 {
+                                let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+                                peak.fetch_max(now, Ordering::SeqCst);
+                            }
                             while matches!(conn.read(&mut buf).await, Ok(n) if n > 0) {}
-                            active.fetch_sub(1, Ordering::SeqCst);
+                            if on_port.fetch_sub(1, Ordering::SeqCst) == 1 {
+                                active.fetch_sub(1, Ordering::SeqCst);
+                            }
                         }
                     });
                 }
