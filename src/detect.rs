@@ -225,8 +225,11 @@ async fn run_probes(cx: &ProbeContext, endpoint: &Endpoint, trace: &mut Trace) -
                 let window = cx.net.timeout / SILENCE_WINDOW_DIVISOR;
                 let limit = Instant::now() + window;
                 let rest = queue.split_off(next);
-                if let Some(found) =
-                    side_by_side(cx, endpoint, trace, &rest, used_tls, limit, &mut turns).await
+                let retry_tls = tls_known.is_none() && !used_tls;
+                if let Some(found) = side_by_side(
+                    cx, endpoint, trace, &rest, used_tls, retry_tls, limit, &mut turns,
+                )
+                .await
                 {
                     return found;
                 }
@@ -267,20 +270,27 @@ async fn run_probes(cx: &ProbeContext, endpoint: &Endpoint, trace: &mut Trace) -
 }
 
 /// Runs `probes` at once, each with a trace of its own merged into `trace` afterwards, all
-/// cut at `limit`; the first in queue order that found its service decides.
+/// cut at `limit`; the first in queue order that found its service decides. A probe whose
+/// plain attempt ends as a TLS port ends one is retried over TLS, when `retry_tls`.
+#[allow(clippy::too_many_arguments)]
 async fn side_by_side(
     cx: &ProbeContext,
     endpoint: &Endpoint,
     trace: &mut Trace,
     probes: &[&'static NativeProbe],
     tls: bool,
+    retry_tls: bool,
     limit: Instant,
     turns: &mut Turns,
 ) -> Option<Found> {
     let runs = probes.iter().map(|probe| async move {
         let mut own = Trace::new(endpoint);
         own.set_probe(probe.label(tls));
-        let outcome = turn(cx, probe, endpoint, tls, &mut own, Some(limit)).await;
+        let mut outcome = turn(cx, probe, endpoint, tls, &mut own, Some(limit)).await;
+        if retry_tls && matches!(outcome, ProbeOutcome::WantsTls(_)) {
+            own.set_probe(probe.label(true));
+            outcome = turn(cx, probe, endpoint, true, &mut own, Some(limit)).await;
+        }
         (*probe, own, outcome)
     });
     let mut done = futures_util::future::join_all(runs).await;
