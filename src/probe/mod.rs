@@ -156,3 +156,26 @@ pub enum ProbeOutcome {
     /// The probe could not run (name resolution and the like).
     Failed(String),
 }
+
+impl ProbeOutcome {
+    /// What a failed connect means to the engine, the same for every native probe:
+    /// refused is closed, a connect timeout unreachable, a TLS handshake that fails or
+    /// stalls is not this probe's protocol, and a certificate that fails `--verify-tls` (or
+    /// a socket error) is an error of the endpoint.
+    pub fn from_connect_error(error: crate::net::ConnectError) -> ProbeOutcome {
+        use crate::net::ConnectError;
+        match error {
+            ConnectError::Refused => ProbeOutcome::Closed,
+            ConnectError::Timeout => ProbeOutcome::Unreachable,
+            ConnectError::Resolve(e) => ProbeOutcome::Failed(format!("cannot resolve: {e}")),
+            e @ (ConnectError::Tls(_) | ConnectError::TlsTimeout) => ProbeOutcome::NotThis {
+                note: e.to_string(),
+                hint: None,
+                transport_confirmed: false,
+                speaks_protocol: false,
+            },
+            e @ ConnectError::Certificate(_) => ProbeOutcome::Failed(e.to_string()),
+            ConnectError::Io(e) => ProbeOutcome::Failed(format!("socket error: {e}")),
+        }
+    }
+}

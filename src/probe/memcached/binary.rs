@@ -3,7 +3,7 @@
 //! status 0x0020 (auth error). Headers are 24 bytes (doc/protocol-binary.xml); lengths from
 //! the server are checked before any slice.
 
-use super::{ReadError, connect_outcome, exchange, finding, not_this};
+use super::{ReadError, exchange, finding, not_this};
 use crate::finding::{Exposure, Severity};
 use crate::probe::trace::Trace;
 use crate::probe::{ProbeContext, ProbeOutcome};
@@ -31,7 +31,7 @@ pub(super) async fn binary(
     let step = cx.net.timeout;
     let mut stream = match cx.net.connect(&endpoint.host, endpoint.port, tls).await {
         Ok(stream) => stream,
-        Err(e) => return connect_outcome(e),
+        Err(e) => return ProbeOutcome::from_connect_error(e),
     };
     let version = match exchange(&mut stream, &bin_request(OP_VERSION), step, bin_complete).await {
         Ok(reply) => bin_reply(&reply, OP_VERSION),

@@ -29,7 +29,7 @@ use super::trace::Trace;
 use super::{ProbeContext, ProbeOutcome};
 use crate::finding::policy;
 use crate::finding::{DataSet, Exposure, Finding, Inventory, Severity};
-use crate::net::{BoxStream, ConnectError};
+use crate::net::BoxStream;
 use crate::sanitize::clip;
 use crate::targets::Endpoint;
 use binary::binary;
@@ -101,7 +101,7 @@ pub async fn probe(
     let step = cx.net.timeout;
     let mut stream = match cx.net.connect(&endpoint.host, endpoint.port, tls).await {
         Ok(stream) => stream,
-        Err(e) => return connect_outcome(e),
+        Err(e) => return ProbeOutcome::from_connect_error(e),
     };
     let reply = exchange(&mut stream, b"stats\r\n", step, text_complete).await;
     match reply {
@@ -293,21 +293,5 @@ fn not_this(note: String) -> ProbeOutcome {
         hint: None,
         transport_confirmed: true,
         speaks_protocol: false,
-    }
-}
-
-fn connect_outcome(error: ConnectError) -> ProbeOutcome {
-    match error {
-        ConnectError::Refused => ProbeOutcome::Closed,
-        ConnectError::Timeout => ProbeOutcome::Unreachable,
-        ConnectError::Resolve(e) => ProbeOutcome::Failed(format!("cannot resolve: {e}")),
-        e @ (ConnectError::Tls(_) | ConnectError::TlsTimeout) => ProbeOutcome::NotThis {
-            note: e.to_string(),
-            hint: None,
-            transport_confirmed: false,
-            speaks_protocol: false,
-        },
-        e @ ConnectError::Certificate(_) => ProbeOutcome::Failed(e.to_string()),
-        ConnectError::Io(e) => ProbeOutcome::Failed(format!("socket error: {e}")),
     }
 }

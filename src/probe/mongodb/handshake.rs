@@ -19,7 +19,7 @@ use super::conn::Conn;
 use super::names::DbName;
 use super::wire::WireError;
 use super::{Probe, ProbeOutcome};
-use crate::net::{BoxStream, ConnectError};
+use crate::net::BoxStream;
 use crate::sanitize::clip;
 
 /// OP_MSG exists from wire version 6 (3.6).
@@ -127,7 +127,7 @@ impl Probe<'_> {
             .net
             .connect(&self.endpoint.host, self.endpoint.port, self.tls)
             .await
-            .map_err(connect_outcome)
+            .map_err(ProbeOutcome::from_connect_error)
     }
 
     /// Connects and identifies the server. The whole handshake of a server that never
@@ -287,25 +287,6 @@ impl Probe<'_> {
             },
             other => ProbeOutcome::Failed(format!("mongodb: {other}")),
         }
-    }
-}
-
-/// Maps a failed connect onto what the engine does next.
-fn connect_outcome(error: ConnectError) -> ProbeOutcome {
-    match error {
-        ConnectError::Refused => ProbeOutcome::Closed,
-        ConnectError::Timeout => ProbeOutcome::Unreachable,
-        ConnectError::Resolve(e) => ProbeOutcome::Failed(format!("cannot resolve: {e}")),
-        e @ (ConnectError::Tls(_) | ConnectError::TlsTimeout) => ProbeOutcome::NotThis {
-            note: e.to_string(),
-            hint: None,
-            transport_confirmed: false,
-            speaks_protocol: false,
-        },
-        // The server speaks TLS; its certificate failed --verify-tls: an error of the
-        // endpoint, not another protocol.
-        e @ ConnectError::Certificate(_) => ProbeOutcome::Failed(e.to_string()),
-        ConnectError::Io(e) => ProbeOutcome::Failed(format!("socket error: {e}")),
     }
 }
 

@@ -133,7 +133,7 @@ async fn open(
         .net
         .connect(&endpoint.host, endpoint.port, false)
         .await
-        .map_err(connect_outcome)?;
+        .map_err(ProbeOutcome::from_connect_error)?;
     if !tls {
         return Ok(stream);
     }
@@ -168,14 +168,16 @@ async fn open(
             return Err(not_postgres(e.to_string(), false));
         }
     }
-    let name = server_name(&endpoint.host).map_err(connect_outcome)?;
+    let name = server_name(&endpoint.host).map_err(ProbeOutcome::from_connect_error)?;
     let connector = TlsConnector::from(Arc::new(cx.net.tls_config().clone()));
     match tokio::time::timeout(step, connector.connect(name, stream)).await {
-        Err(_) => Err(connect_outcome(ConnectError::TlsTimeout)),
-        Ok(Err(e)) if crate::net::is_certificate_error(&e) => {
-            Err(connect_outcome(ConnectError::Certificate(e.to_string())))
-        }
-        Ok(Err(e)) => Err(connect_outcome(ConnectError::Tls(e.to_string()))),
+        Err(_) => Err(ProbeOutcome::from_connect_error(ConnectError::TlsTimeout)),
+        Ok(Err(e)) if crate::net::is_certificate_error(&e) => Err(
+            ProbeOutcome::from_connect_error(ConnectError::Certificate(e.to_string())),
+        ),
+        Ok(Err(e)) => Err(ProbeOutcome::from_connect_error(ConnectError::Tls(
+            e.to_string(),
+        ))),
         Ok(Ok(tls_stream)) => Ok(Box::pin(tls_stream)),
     }
 }
@@ -185,22 +187,6 @@ fn server_name(host: &Host) -> Result<ServerName<'static>, ConnectError> {
         Host::Ip(ip) => Ok(ServerName::IpAddress((*ip).into())),
         Host::Name(name) => ServerName::try_from(name.to_string())
             .map_err(|e| ConnectError::Resolve(format!("not a TLS server name: {e}"))),
-    }
-}
-
-fn connect_outcome(error: ConnectError) -> ProbeOutcome {
-    match error {
-        ConnectError::Refused => ProbeOutcome::Closed,
-        ConnectError::Timeout => ProbeOutcome::Unreachable,
-        ConnectError::Resolve(e) => ProbeOutcome::Failed(format!("cannot resolve: {e}")),
-        e @ (ConnectError::Tls(_) | ConnectError::TlsTimeout) => ProbeOutcome::NotThis {
-            note: e.to_string(),
-            hint: None,
-            transport_confirmed: false,
-            speaks_protocol: false,
-        },
-        e @ ConnectError::Certificate(_) => ProbeOutcome::Failed(e.to_string()),
-        ConnectError::Io(e) => ProbeOutcome::Failed(format!("socket error: {e}")),
     }
 }
 

@@ -28,7 +28,7 @@ use crate::finding::{DataSet, Exposure, Finding, Inventory, Severity, policy};
 use crate::sanitize::clip;
 use crate::targets::Endpoint;
 use info::Info;
-use outcome::{connect_outcome, describe, not_redis, read_failure};
+use outcome::{describe, not_redis, read_failure};
 use resp::{Conn, Reply};
 
 /// Largest INFO reply read; a Redis 7 default INFO is about 4 KB.
@@ -146,7 +146,7 @@ pub async fn probe(
 ) -> ProbeOutcome {
     let stream = match cx.net.connect(&endpoint.host, endpoint.port, tls).await {
         Ok(stream) => stream,
-        Err(error) => return connect_outcome(error),
+        Err(error) => return ProbeOutcome::from_connect_error(error),
     };
     let mut conn = Conn::new(stream);
     let mut probe = Probe {

@@ -2,7 +2,6 @@
 //! not RESP, and RESP that is not Redis, mapped onto what the engine tries next.
 
 use super::resp::{ReadError, Reply};
-use crate::net::ConnectError;
 use crate::probe::ProbeOutcome;
 use crate::sanitize::clip;
 
@@ -14,23 +13,6 @@ pub(super) fn describe(reply: &Reply) -> String {
         Reply::Bulk(bytes) => format!("a bulk string of {} bytes", bytes.len()),
         Reply::Null => "a null bulk string".into(),
         Reply::Other(kind) => format!("a RESP reply of type {:?}", char::from(*kind)),
-    }
-}
-
-/// Maps a failed connect onto what the engine does next, as the other native probes do.
-pub(super) fn connect_outcome(error: ConnectError) -> ProbeOutcome {
-    match error {
-        ConnectError::Refused => ProbeOutcome::Closed,
-        ConnectError::Timeout => ProbeOutcome::Unreachable,
-        ConnectError::Resolve(e) => ProbeOutcome::Failed(format!("cannot resolve: {e}")),
-        e @ (ConnectError::Tls(_) | ConnectError::TlsTimeout) => ProbeOutcome::NotThis {
-            note: e.to_string(),
-            hint: None,
-            transport_confirmed: false,
-            speaks_protocol: false,
-        },
-        e @ ConnectError::Certificate(_) => ProbeOutcome::Failed(e.to_string()),
-        ConnectError::Io(e) => ProbeOutcome::Failed(format!("socket error: {e}")),
     }
 }
 
