@@ -4,6 +4,7 @@
 #
 #   AJAR_SERVERS_DIR  scratch directory (configs, data, logs, pids); made here if unset
 #   AJAR_SERVERS_ENV  the NAME=127.0.0.1:PORT table for the tests; $AJAR_SERVERS_DIR/servers.env if unset
+#   AJAR_SERVERS_ONLY families to start ("redis mysql"); all when unset
 #
 # A server that does not come up is reported on stderr and left out of the table, so its
 # tests fail under CI=true; this script itself exits 0 so that the other servers' tests run.
@@ -77,6 +78,10 @@ done
 
 began=$(date +%s)
 for start in $(declare -F | awk '$3 ~ /^start_/ && $3 != "start_bg" { print $3 }'); do
+    # AJAR_SERVERS_ONLY="redis mysql": start only these families (for working on one).
+    if [ -n "${AJAR_SERVERS_ONLY:-}" ] && [[ " $AJAR_SERVERS_ONLY " != *" ${start#start_} "* ]]; then
+        continue
+    fi
     t0=$(date +%s)
     "$start" || server_failed "$start" "exited $?"
     echo "servers: $start took $(($(date +%s) - t0))s" >&2

@@ -69,6 +69,14 @@ impl Rule {
         !self.credentials.is_empty()
     }
 
+    /// The `[[credentials]]` pairs (user, password), for audits: the wire-tap test proves a
+    /// plain scan never sends one. Reports never print the password.
+    pub fn default_logins(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.credentials
+            .iter()
+            .map(|c| (c.user.as_str(), c.password.as_str()))
+    }
+
     /// Each request's method and path as the file writes it, up to its first placeholder
     /// (`GET /api/v1/dags?limit=100`): what the probe may send, for audits and tests.
     pub fn requests(&self) -> Vec<(String, String)> {

@@ -41,8 +41,10 @@ pub fn server(name: &str) -> Option<String> {
 }
 
 mod memcached;
+mod mongodb;
 mod mysql;
 mod postgres;
 mod redis;
 mod servers;
 mod web;
+mod wiretap;
