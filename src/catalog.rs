@@ -10,7 +10,7 @@ use crate::app::{UsageError, exit};
 use crate::cli::{ProbesAction, ProbesArgs};
 use crate::finding::Exposure;
 use crate::finding::policy;
-use crate::probe::registry::Registry;
+use crate::probe::registry::{Registry, UriStyle};
 use crate::rules::{self, RuleError, RuleSet};
 
 /// Runs `ajar probes [check FILE...]`.
@@ -127,13 +127,30 @@ fn toml_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Prints one row per native service and per data-driven probe.
+/// Prints one row per native service and per data-driven probe: its default ports, the URI
+/// schemes a target may name it by, and its check ids.
 fn print_probes(registry: &Registry, out: &mut dyn Write) -> io::Result<()> {
     let ports = |ports: &[u16]| {
         let shown: Vec<String> = ports.iter().map(u16::to_string).collect();
         shown.join(",")
     };
-    let mut rows: Vec<[String; 5]> = Vec::new();
+    let schemes_of = |probe: &str| {
+        let names: Vec<String> = registry
+            .natives()
+            .iter()
+            .flat_map(|n| n.schemes.iter())
+            .filter(|s| s.probe == probe && !matches!(s.style, UriStyle::Refused(_)))
+            .map(|s| format!("{}://", s.name))
+            .collect();
+        if names.is_empty() {
+            "-".to_string()
+        } else {
+            names.join(",")
+        }
+    };
+    // Probe files run inside the HTTP probe, so they answer to its schemes.
+    let http_schemes = schemes_of("http");
+    let mut rows: Vec<[String; 6]> = Vec::new();
     for native in registry.natives() {
         for service in native.services {
             let mut exposures = vec![Exposure::Open, Exposure::AuthRequired];
@@ -147,6 +164,7 @@ fn print_probes(registry: &Registry, out: &mut dyn Write) -> io::Result<()> {
             rows.push([
                 service.id.to_string(),
                 ports(service.ports),
+                schemes_of(native.id),
                 service.name.to_string(),
                 format!("native ({})", native.id),
                 checks.join(", "),
@@ -157,12 +175,13 @@ fn print_probes(registry: &Registry, out: &mut dyn Write) -> io::Result<()> {
         rows.push([
             rule.id.clone(),
             ports(&rule.ports),
+            http_schemes.clone(),
             rule.name.clone(),
             rule.source.to_string(),
             rule.check_ids().join(", "),
         ]);
     }
-    let header = ["PROBE", "PORTS", "PRODUCT", "SOURCE", "CHECKS"].map(String::from);
+    let header = ["PROBE", "PORTS", "SCHEMES", "PRODUCT", "SOURCE", "CHECKS"].map(String::from);
     let width = |col: usize| {
         rows.iter()
             .chain(std::iter::once(&header))
@@ -170,12 +189,12 @@ fn print_probes(registry: &Registry, out: &mut dyn Write) -> io::Result<()> {
             .max()
             .unwrap_or(0)
     };
-    let (w0, w1, w2, w3) = (width(0), width(1), width(2), width(3));
+    let (w0, w1, w2, w3, w4) = (width(0), width(1), width(2), width(3), width(4));
     for row in std::iter::once(&header).chain(rows.iter()) {
         writeln!(
             out,
-            "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {}",
-            row[0], row[1], row[2], row[3], row[4]
+            "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {:<w4$}  {}",
+            row[0], row[1], row[2], row[3], row[4], row[5]
         )?;
     }
     Ok(())
