@@ -32,6 +32,7 @@ mod memcached;
 mod memory;
 mod mongodb;
 mod mysql;
+mod nats;
 mod panels;
 mod postgres;
 mod real;

@@ -13,6 +13,7 @@ pub mod kibana;
 pub mod memcached;
 pub mod mongodb;
 pub mod mysql;
+pub mod nats;
 pub mod panels;
 pub mod pii;
 pub mod postgres;
