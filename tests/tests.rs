@@ -19,6 +19,7 @@
 
 mod support;
 
+mod beanstalkd;
 mod cli;
 mod detection;
 mod elastic;

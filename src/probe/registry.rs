@@ -35,6 +35,7 @@ pub static NATIVE: &[&NativeProbe] = &[
     &super::redis::PROBE,
     &super::memcached::PROBE,
     &super::nats::PROBE,
+    &super::beanstalkd::PROBE,
 ];
 
 /// One native protocol probe and the facts the rest of ajar needs about it.
