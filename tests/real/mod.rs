@@ -40,8 +40,10 @@ pub fn server(name: &str) -> Option<String> {
     }
 }
 
+mod beanstalkd;
 mod memcached;
 mod mysql;
+mod nats;
 mod postgres;
 mod redis;
 mod servers;
