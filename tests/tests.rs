@@ -19,6 +19,7 @@
 
 mod support;
 
+mod beanstalkd;
 mod cli;
 mod detection;
 mod elastic;
@@ -32,6 +33,7 @@ mod memcached;
 mod memory;
 mod mongodb;
 mod mysql;
+mod nats;
 mod panels;
 mod postgres;
 mod real;

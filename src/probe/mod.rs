@@ -7,12 +7,14 @@
 //!   ([`panels`]).
 //! - [`mongodb`]: the MongoDB wire protocol (OP_MSG, and OP_QUERY for pre-3.6 servers).
 
+pub mod beanstalkd;
 pub mod elastic;
 pub mod http;
 pub mod kibana;
 pub mod memcached;
 pub mod mongodb;
 pub mod mysql;
+pub mod nats;
 pub mod panels;
 pub mod pii;
 pub mod postgres;

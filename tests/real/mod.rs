@@ -40,9 +40,11 @@ pub fn server(name: &str) -> Option<String> {
     }
 }
 
+mod beanstalkd;
 mod memcached;
 mod mongodb;
 mod mysql;
+mod nats;
 mod postgres;
 mod redis;
 mod servers;
