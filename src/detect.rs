@@ -270,7 +270,7 @@ async fn run_probes(cx: &ProbeContext, endpoint: &Endpoint, trace: &mut Trace) -
 }
 
 /// Runs `probes` at once, each with a trace of its own merged into `trace` afterwards, all
-/// cut at `limit`; the first in queue order that found its service decides. A probe whose
+/// cut at `limit`; the first to find its service decides and ends the others. A probe whose
 /// plain attempt ends as a TLS port ends one is retried over TLS, when `retry_tls`.
 #[allow(clippy::too_many_arguments)]
 async fn side_by_side(
@@ -283,7 +283,7 @@ async fn side_by_side(
     limit: Instant,
     turns: &mut Turns,
 ) -> Option<Found> {
-    let runs = probes.iter().map(|probe| async move {
+    let runs = probes.iter().enumerate().map(|(place, probe)| async move {
         let mut own = Trace::new(endpoint);
         own.set_probe(probe.label(tls));
         let mut outcome = turn(cx, probe, endpoint, tls, &mut own, Some(limit)).await;
@@ -291,9 +291,29 @@ async fn side_by_side(
             own.set_probe(probe.label(true));
             outcome = turn(cx, probe, endpoint, true, &mut own, Some(limit)).await;
         }
-        (*probe, own, outcome)
+        (place, *probe, own, outcome)
     });
-    let mut done = futures_util::future::join_all(runs).await;
+    // A probe that found its service ends the turns at once: no other protocol can be
+    // the one on this port, so the rest are not waited for (their exchanges are dropped;
+    // a finding carries only its own).
+    let mut running: futures_util::stream::FuturesUnordered<_> = runs.collect();
+    let mut finished = Vec::with_capacity(probes.len());
+    while let Some(result) = futures_util::StreamExt::next(&mut running).await {
+        let found = matches!(
+            result.3,
+            ProbeOutcome::Found(_) | ProbeOutcome::FoundSeveral(_)
+        );
+        finished.push(result);
+        if found {
+            break;
+        }
+    }
+    drop(running);
+    finished.sort_by_key(|(place, ..)| *place);
+    let mut done: Vec<_> = finished
+        .into_iter()
+        .map(|(_, probe, own, outcome)| (probe, own, outcome))
+        .collect();
     let mut decided = None;
     for (probe, own, outcome) in done.drain(..) {
         let mark = trace.len();
@@ -362,9 +382,13 @@ async fn turn(
 fn outcome_may_hide_greeting(outcome: &ProbeOutcome) -> bool {
     match outcome {
         ProbeOutcome::Silent | ProbeOutcome::WantsTls(_) => true,
+        // A hint names the protocol the answer was in: the server answered, it will not
+        // greet.
         ProbeOutcome::NotThis {
-            speaks_protocol, ..
-        } => !speaks_protocol,
+            speaks_protocol,
+            hint,
+            ..
+        } => !speaks_protocol && hint.is_none(),
         _ => false,
     }
 }

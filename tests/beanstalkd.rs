@@ -5,6 +5,7 @@
 //! that nothing but `stats`, `list-tubes` and `stats-tube` went out.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -46,40 +47,50 @@ fn real_answers() -> HashMap<String, Vec<u8>> {
 /// A fake answering each command line from `answers`, `stats-tube` of an unknown tube
 /// with `NOT_FOUND` and anything else with `UNKNOWN_COMMAND`, as beanstalkd does.
 async fn fake(answers: HashMap<String, Vec<u8>>) -> (FakeServer, Log) {
+    let (server, log, _) = counting_fake(answers).await;
+    (server, log)
+}
+
+/// [`fake`], also counting the connections it accepted.
+async fn counting_fake(answers: HashMap<String, Vec<u8>>) -> (FakeServer, Log, Arc<AtomicUsize>) {
     let log: Log = Arc::default();
-    let seen = log.clone();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let (seen, count) = (log.clone(), connections.clone());
     let answers = Arc::new(answers);
-    let server = serve(false, move |mut conn: BoxConn| {
-        let (answers, seen) = (answers.clone(), seen.clone());
-        async move {
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
-            loop {
-                while let Some(end) = buf.windows(2).position(|w| w == b"\r\n") {
-                    let line = String::from_utf8_lossy(&buf[..end]).into_owned();
-                    buf.drain(..end + 2);
-                    let answer = match answers.get(&line) {
-                        Some(bytes) => bytes.clone(),
-                        None if line.starts_with("stats-tube ") => b"NOT_FOUND\r\n".to_vec(),
-                        None => fixture("unknown-command-1.12.txt"),
-                    };
-                    seen.lock().expect("log").push(line);
-                    if conn.write_all(&answer).await.is_err() {
-                        return;
-                    }
-                }
-                match conn.read(&mut chunk).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                }
-                if buf.len() > 1 << 16 {
-                    return;
-                }
-            }
-        }
+    let server = serve(false, move |conn: BoxConn| {
+        count.fetch_add(1, Ordering::SeqCst);
+        answer_lines(conn, answers.clone(), seen.clone())
     })
     .await;
-    (server, log)
+    (server, log, connections)
+}
+
+/// Answers one connection's command lines as beanstalkd does.
+async fn answer_lines(mut conn: BoxConn, answers: Arc<HashMap<String, Vec<u8>>>, seen: Log) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        while let Some(end) = buf.windows(2).position(|w| w == b"\r\n") {
+            let line = String::from_utf8_lossy(&buf[..end]).into_owned();
+            buf.drain(..end + 2);
+            let answer = match answers.get(&line) {
+                Some(bytes) => bytes.clone(),
+                None if line.starts_with("stats-tube ") => b"NOT_FOUND\r\n".to_vec(),
+                None => fixture("unknown-command-1.12.txt"),
+            };
+            seen.lock().expect("log").push(line);
+            if conn.write_all(&answer).await.is_err() {
+                return;
+            }
+        }
+        match conn.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+        if buf.len() > 1 << 16 {
+            return;
+        }
+    }
 }
 
 fn lines(log: &Log) -> Vec<String> {
@@ -324,4 +335,25 @@ async fn http_server_is_not_beanstalkd() {
     let answers = beanstalkd::PROBE.answers.expect("answers");
     assert!(answers(&fixture("unknown-command-1.12.txt")));
     assert!(!answers(b"-ERR unknown command\r\n"));
+}
+
+/// On a port that is not beanstalkd's, the HTTP probe's `GET /` draws `UNKNOWN_COMMAND`
+/// lines: that answer hands beanstalkd the next turn, with no TLS attempt, no wait for a
+/// greeting and no other protocol's probe. Four connections: the greeting listener, the
+/// HTTP request, one raw request that reads the answer, and beanstalkd's own.
+#[tokio::test]
+async fn an_answer_to_http_in_beanstalkd_routes_straight_to_it() {
+    let (server, log, connections) = counting_fake(real_answers()).await;
+    let finding = support::found(support::probe(&server.endpoint()).await);
+    assert_eq!(finding.check, "beanstalkd-open");
+    assert_eq!(connections.load(Ordering::SeqCst), 4, "{:?}", lines(&log));
+    assert_eq!(
+        lines(&log)
+            .iter()
+            .filter(|l| l.starts_with("GET / HTTP/1.1"))
+            .count(),
+        2,
+        "{:?}",
+        lines(&log)
+    );
 }

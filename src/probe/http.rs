@@ -117,6 +117,9 @@ pub async fn probe(
         Ok(reply) => reply,
         Err(error) => {
             trace.record(&root_request, error.to_string());
+            if !tls && matches!(error, HttpError::NotHttp(_)) {
+                return not_http(cx, endpoint, trace, error).await;
+            }
             return transport_outcome(error, tls);
         }
     };
@@ -306,6 +309,76 @@ fn describe_unknown(reply: &HttpReply) -> String {
         ));
     }
     note
+}
+
+/// Most bytes of a non-HTTP answer kept to tell its protocol.
+const ANSWER_PEEK: usize = 256;
+
+/// A plain-text answer that is not HTTP: the HTTP client hides its bytes, so one raw
+/// request reads them. A TLS record (an alert for the plaintext) sends the engine to TLS;
+/// bytes that another native probe recognises as its own (beanstalkd's `UNKNOWN_COMMAND`,
+/// AMQP's protocol header) hand it the next turn; other bytes settle that the port speaks
+/// plain text, so no TLS attempt is wasted on it.
+async fn not_http(
+    cx: &ProbeContext,
+    endpoint: &Endpoint,
+    trace: &mut Trace,
+    error: HttpError,
+) -> ProbeOutcome {
+    let Some(bytes) = raw_answer(cx, endpoint).await else {
+        return transport_outcome(error, false);
+    };
+    let preview = crate::sanitize::byte_preview(&bytes, 60);
+    trace.record(
+        "GET / (raw, to read the answer)",
+        format!("first bytes {preview}"),
+    );
+    // A TLS record: content type 20-23, major version 3.
+    if bytes.len() >= 2 && (20..=23).contains(&bytes[0]) && bytes[1] == 3 {
+        return ProbeOutcome::WantsTls(format!("answers plain HTTP with a TLS record ({preview})"));
+    }
+    if let Some(native) = cx.registry.by_answer(&bytes) {
+        return ProbeOutcome::NotThis {
+            note: format!("answers HTTP in {}'s protocol ({preview})", native.id),
+            hint: Some(native.id),
+            transport_confirmed: true,
+            speaks_protocol: false,
+        };
+    }
+    ProbeOutcome::NotThis {
+        note: format!("answers HTTP with bytes that are not HTTP ({preview})"),
+        hint: None,
+        transport_confirmed: true,
+        speaks_protocol: false,
+    }
+}
+
+/// Sends `GET /` on a raw connection and returns the first bytes of the answer, or `None`
+/// when the server sends nothing (it closed, or waits for more).
+async fn raw_answer(cx: &ProbeContext, endpoint: &Endpoint) -> Option<Vec<u8>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = cx
+        .net
+        .connect(&endpoint.host, endpoint.port, false)
+        .await
+        .ok()?;
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        endpoint.authority()
+    );
+    tokio::time::timeout(cx.net.timeout, stream.write_all(request.as_bytes()))
+        .await
+        .ok()?
+        .ok()?;
+    let mut buf = vec![0u8; ANSWER_PEEK];
+    let n = tokio::time::timeout(cx.net.timeout, stream.read(&mut buf))
+        .await
+        .ok()?
+        .ok()?;
+    (n > 0).then(|| {
+        buf.truncate(n);
+        buf
+    })
 }
 
 /// Maps a failed first exchange onto what the engine does next.
