@@ -20,6 +20,7 @@
 mod support;
 
 mod cli;
+mod clickhouse;
 mod detection;
 mod elastic;
 mod engine;
