@@ -40,6 +40,7 @@ pub fn server(name: &str) -> Option<String> {
     }
 }
 
+mod clickhouse;
 mod memcached;
 mod mysql;
 mod postgres;
