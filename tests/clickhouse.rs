@@ -118,11 +118,12 @@ fn client_query(buf: &[u8]) -> Option<(Got, usize)> {
     Some((Got::Query(sql, settings), r.1 + 12))
 }
 
-/// What a fake answers: the Hello's reply, then the Query's (none: say nothing more).
+/// What a fake answers: the Hello's reply, then each Query's in turn; queries past
+/// those are logged and get no answer.
 #[derive(Clone)]
 struct Script {
     hello: Vec<u8>,
-    query: Option<Vec<u8>>,
+    answers: Vec<Vec<u8>>,
 }
 
 /// A fake ClickHouse server. Like 18.16's TCPHandler it answers an HTTP request line
@@ -184,35 +185,30 @@ async fn session(mut conn: BoxConn, script: &Script, log: &Log) {
     if conn.write_all(&script.hello).await.is_err() {
         return;
     }
-    let Some(answer) = &script.query else {
-        // Say nothing more; keep the connection until the client leaves.
-        let mut sink = [0u8; 256];
-        while matches!(conn.read(&mut sink).await, Ok(n) if n > 0) {}
-        return;
-    };
-    let Some((query, used)) = read_until(&mut conn, &mut buf, client_query).await else {
-        return;
-    };
-    log.lock().expect("log").push(query);
-    buf.drain(..used);
-    if conn.write_all(answer).await.is_err() {
-        return;
+    for answer in &script.answers {
+        let Some((query, used)) = read_until(&mut conn, &mut buf, client_query).await else {
+            return;
+        };
+        log.lock().expect("log").push(query);
+        buf.drain(..used);
+        if conn.write_all(answer).await.is_err() {
+            return;
+        }
     }
-    // Anything after the answer is logged: the probe must send nothing more.
-    let mut rest = buf;
-    let mut chunk = [0u8; 256];
-    while let Ok(n @ 1..) = conn.read(&mut chunk).await {
-        rest.extend_from_slice(&chunk[..n]);
+    // Anything after the answers is logged: further queries, or other bytes.
+    while let Some((query, used)) = read_until(&mut conn, &mut buf, client_query).await {
+        log.lock().expect("log").push(query);
+        buf.drain(..used);
     }
-    if !rest.is_empty() {
-        log.lock().expect("log").push(Got::Other(rest));
+    if !buf.is_empty() {
+        log.lock().expect("log").push(Got::Other(buf));
     }
 }
 
-fn script(hello: &str, query: Option<&str>) -> Script {
+fn script(hello: &str, answers: &[&str]) -> Script {
     Script {
         hello: fixture(hello),
-        query: query.map(fixture),
+        answers: answers.iter().map(|name| fixture(name)).collect(),
     }
 }
 
@@ -235,6 +231,15 @@ fn hello_sent() -> Got {
 fn show_databases_sent() -> Got {
     Got::Query("SHOW DATABASES".into(), String::new())
 }
+
+const TABLES: &str = "SELECT database, name FROM system.tables WHERE database NOT IN ('system', 'information_schema', 'INFORMATION_SCHEMA')";
+
+fn tables_sent() -> Got {
+    Got::Query(TABLES.into(), String::new())
+}
+
+/// The 18.16 answers to SHOW DATABASES and to the table listing.
+const OPEN_18_16: &[&str] = &["18.16-show-databases.hex", "18.16-tables.hex"];
 
 fn context(timeout: Duration) -> ProbeContext {
     support::context(timeout)
@@ -273,6 +278,22 @@ fn detail<'a>(finding: &'a Finding, key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// The databases that hold tables, with their table names.
+fn tables(finding: &Finding) -> Vec<(&str, Vec<&str>)> {
+    let inventory = finding.inventory.as_ref().expect("an inventory");
+    inventory
+        .items
+        .iter()
+        .filter(|d| !d.collections.is_empty())
+        .map(|d| {
+            (
+                d.name.as_str(),
+                d.collections.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect()
+}
+
 fn names(finding: &Finding) -> Vec<(&str, bool)> {
     let inventory = finding.inventory.as_ref().expect("an inventory");
     inventory
@@ -288,18 +309,14 @@ const HELLO_18_16: &str =
     "Hello: ClickHouse 18.16.1, revision 54412, time zone Etc/UTC, display name vm";
 
 #[tokio::test]
-async fn open_18_16_lists_database_names_only() {
-    let (server, log) = fake(
-        false,
-        script("18.16-hello.hex", Some("18.16-show-databases.hex")),
-    )
-    .await;
+async fn open_18_16_lists_database_and_table_names_only() {
+    let (server, log) = fake(false, script("18.16-hello.hex", OPEN_18_16)).await;
     let f = scan(&server).await;
     assert_eq!(f.service, "clickhouse");
     assert_eq!(f.check, "clickhouse-open");
     assert_eq!(f.exposure, Exposure::Open);
-    // Names only, no sizes: open with nothing shown to hold data is medium.
-    assert_eq!(f.severity, Severity::Medium);
+    // A user database with a table: the product's severity for open.
+    assert_eq!(f.severity, Severity::High);
     assert_eq!(f.product.as_deref(), Some("ClickHouse"));
     assert_eq!(f.version.as_deref(), Some("18.16.1"));
     assert!(!f.tls);
@@ -308,8 +325,9 @@ async fn open_18_16_lists_database_names_only() {
     assert_eq!(detail(&f, "display_name"), Some("vm"));
     assert_eq!(
         f.summary,
-        "the default user logged in with an empty password; 3 databases listed, 2 of them user databases"
+        "the default user logged in with an empty password; 3 databases listed, 2 of them user databases, 1 with tables"
     );
+    assert_eq!(tables(&f), [("ajar_probe_db", vec!["customers"])]);
     assert_eq!(
         names(&f),
         [
@@ -337,6 +355,11 @@ async fn open_18_16_lists_database_names_only() {
                 "3 rows of column name String, EndOfStream: ajar_probe_db, default, system"
                     .to_string()
             ),
+            (
+                format!("clickhouse Query {TABLES}"),
+                "1 rows of columns database, name String, EndOfStream: 1 tables in 1 databases"
+                    .to_string()
+            ),
         ]
     );
     assert!(
@@ -344,14 +367,20 @@ async fn open_18_16_lists_database_names_only() {
             .as_deref()
             .is_some_and(|r| r.contains("users.xml"))
     );
-    assert_eq!(got(&log), [hello_sent(), show_databases_sent()]);
+    assert_eq!(
+        got(&log),
+        [hello_sent(), show_databases_sent(), tables_sent()]
+    );
 }
 
 #[tokio::test]
 async fn newer_server_hello_and_listing_mark_system_databases() {
     let (server, log) = fake(
         false,
-        script("23.8-hello.hex", Some("23.8-show-databases.hex")),
+        script(
+            "23.8-hello.hex",
+            &["23.8-show-databases.hex", "23.8-tables.hex"],
+        ),
     )
     .await;
     let f = scan(&server).await;
@@ -369,12 +398,23 @@ async fn newer_server_hello_and_listing_mark_system_databases() {
             ("system", true),
         ]
     );
-    assert_eq!(got(&log), [hello_sent(), show_databases_sent()]);
+    assert_eq!(
+        tables(&f),
+        [
+            ("default", vec!["events"]),
+            ("shop", vec!["customers", "orders"])
+        ]
+    );
+    assert_eq!(f.severity, Severity::High);
+    assert_eq!(
+        got(&log),
+        [hello_sent(), show_databases_sent(), tables_sent()]
+    );
 }
 
 #[tokio::test]
 async fn password_required_194_is_auth_required_and_nothing_more_is_sent() {
-    let (server, log) = fake(false, script("18.16-password-required.hex", None)).await;
+    let (server, log) = fake(false, script("18.16-password-required.hex", &[])).await;
     let f = scan(&server).await;
     assert_eq!(f.check, "clickhouse-auth-required");
     assert_eq!(f.exposure, Exposure::AuthRequired);
@@ -411,7 +451,7 @@ async fn wrong_password_193_and_authentication_failed_516_are_auth_required() {
             "DB::Exception: default: Authentication failed: password is incorrect, or there is no user with such name.",
         ),
     ] {
-        let (server, log) = fake(false, script(file, None)).await;
+        let (server, log) = fake(false, script(file, &[])).await;
         let f = scan(&server).await;
         assert_eq!(f.exposure, Exposure::AuthRequired, "{file}");
         assert_eq!(detail(&f, "error_code"), Some(code), "{file}");
@@ -426,11 +466,7 @@ async fn wrong_password_193_and_authentication_failed_516_are_auth_required() {
 
 #[tokio::test]
 async fn an_exception_to_the_query_is_undetermined() {
-    let (server, log) = fake(
-        false,
-        script("23.8-hello.hex", Some("23.8-access-denied.hex")),
-    )
-    .await;
+    let (server, log) = fake(false, script("23.8-hello.hex", &["23.8-access-denied.hex"])).await;
     let f = scan(&server).await;
     assert_eq!(f.check, "clickhouse-undetermined");
     assert_eq!(f.exposure, Exposure::Undetermined);
@@ -455,7 +491,7 @@ async fn listing_variant(packets: Vec<Vec<u8>>) -> Finding {
         false,
         Script {
             hello: fixture("18.16-hello.hex"),
-            query: Some(answer),
+            answers: vec![answer],
         },
     )
     .await;
@@ -498,12 +534,12 @@ async fn listings_not_in_clickhouse_shape_are_undetermined() {
             "column \"name\" of type \"UInt8\", not name String",
         ),
         (two_columns, "a block of 2 columns and 1 rows"),
-        (no_block, "EndOfStream without a block of the name column"),
-        (unknown_packet, "packet type 42 in a query's answer"),
         (
-            overlong,
-            "a 4294967295-byte database name, over the 1024-byte cap",
+            no_block,
+            "EndOfStream without a block of the expected columns",
         ),
+        (unknown_packet, "packet type 42 in a query's answer"),
+        (overlong, "a 4294967295-byte name, over the 1024-byte cap"),
     ] {
         let f = listing_variant(packets).await;
         assert_eq!(f.exposure, Exposure::Undetermined, "{why}: {f:?}");
@@ -528,7 +564,7 @@ async fn a_hello_then_silence_is_undetermined_within_the_timeout() {
         false,
         Script {
             hello: fixture("18.16-hello.hex"),
-            query: Some(Vec::new()),
+            answers: vec![Vec::new()],
         },
     )
     .await;
@@ -552,11 +588,7 @@ async fn a_hello_then_silence_is_undetermined_within_the_timeout() {
 
 #[tokio::test]
 async fn names_past_max_items_are_counted_not_kept() {
-    let (server, _) = fake(
-        false,
-        script("18.16-hello.hex", Some("18.16-show-databases.hex")),
-    )
-    .await;
+    let (server, _) = fake(false, script("18.16-hello.hex", OPEN_18_16)).await;
     let limits = Limits {
         max_items: 2,
         ..Limits::default()
@@ -674,11 +706,7 @@ async fn a_hang_up_without_a_byte_wants_tls() {
 /// The secure native port (9440): plain text gets no Hello, TLS gets the 18.16 answers.
 #[tokio::test]
 async fn secure_port_wants_tls_then_is_open_over_tls() {
-    let (server, log) = fake(
-        true,
-        script("18.16-hello.hex", Some("18.16-show-databases.hex")),
-    )
-    .await;
+    let (server, log) = fake(true, script("18.16-hello.hex", OPEN_18_16)).await;
     let (outcome, _) = quick(&server).await;
     assert!(matches!(outcome, ProbeOutcome::WantsTls(_)), "{outcome:?}");
     let f = support::found(support::probe(&server.endpoint()).await);
@@ -701,18 +729,14 @@ async fn secure_port_wants_tls_then_is_open_over_tls() {
 /// native port's notice, which sends detection to the ClickHouse probe.
 #[tokio::test]
 async fn detected_on_a_random_port_through_the_engine() {
-    let (server, log) = fake(
-        false,
-        script("18.16-hello.hex", Some("18.16-show-databases.hex")),
-    )
-    .await;
+    let (server, log) = fake(false, script("18.16-hello.hex", OPEN_18_16)).await;
     let outcome = support::probe(&server.endpoint()).await;
     let Outcome::Found(f) = outcome else {
         panic!("expected a finding, got {outcome:?}");
     };
     assert_eq!(f.check, "clickhouse-open");
     assert_eq!(f.version.as_deref(), Some("18.16.1"));
-    assert_eq!(f.evidence.len(), 2, "only the ClickHouse probe's exchanges");
+    assert_eq!(f.evidence.len(), 3, "only the ClickHouse probe's exchanges");
     let sent = got(&log);
     assert_eq!(
         sent.iter().filter(|g| **g == show_databases_sent()).count(),
@@ -720,7 +744,7 @@ async fn detected_on_a_random_port_through_the_engine() {
     );
     assert!(sent.iter().all(|g| match g {
         Got::Hello(.., password) => password.is_empty(),
-        Got::Query(sql, _) => sql == "SHOW DATABASES",
+        Got::Query(sql, _) => sql == "SHOW DATABASES" || sql == TABLES,
         Got::Other(_) => true,
     }));
 }
@@ -756,4 +780,48 @@ async fn registry_knows_the_native_ports_answers() {
         .find(|s| s.name == "clickhouse")
         .expect("scheme");
     assert_eq!((scheme.default_port, scheme.tls), (9000, Some(false)));
+}
+
+/// The table listing failing leaves the open verdict on the database names alone.
+#[tokio::test]
+async fn a_failed_table_listing_keeps_the_open_verdict_without_tables() {
+    let (server, log) = fake(
+        false,
+        script(
+            "18.16-hello.hex",
+            &["18.16-show-databases.hex", "23.8-access-denied.hex"],
+        ),
+    )
+    .await;
+    let f = scan(&server).await;
+    assert_eq!(f.exposure, Exposure::Open);
+    assert_eq!(f.severity, Severity::Medium);
+    assert!(tables(&f).is_empty());
+    assert_eq!(
+        evidence(&f)[2],
+        (
+            format!("clickhouse Query {TABLES}"),
+            "Exception 497: DB::Exception: default: Not enough privileges. To execute this query it's necessary to have grant SHOW DATABASES ON *.*".to_string()
+        )
+    );
+    assert_eq!(
+        got(&log),
+        [hello_sent(), show_databases_sent(), tables_sent()]
+    );
+}
+
+/// A start of a Hello that never completes: not ClickHouse, within the step timeout.
+#[tokio::test]
+async fn a_hello_cut_short_then_silence_is_not_clickhouse() {
+    let server = replying(b"\x00\x0aClick").await;
+    let (outcome, _) = quick(&server).await;
+    assert_eq!(
+        outcome,
+        ProbeOutcome::NotThis {
+            note: "not ClickHouse: 7 bytes that are no complete Hello, then silence".into(),
+            hint: None,
+            transport_confirmed: true,
+            speaks_protocol: false,
+        }
+    );
 }

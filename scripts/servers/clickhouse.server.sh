@@ -5,11 +5,12 @@
 #
 # Ports (127.0.0.1 only; listen_host 127.0.0.1):
 #   17050  CLICKHOUSE_OPEN         HTTP interface, user `default` with an empty password
-#                                  (the package's users.xml); database ajar_probe_db
+#                                  (the package's users.xml); database ajar_probe_db with
+#                                  an empty table, customers
 #   17051  CLICKHOUSE_NATIVE_OPEN  its native TCP port
 #   17052                          its interserver port (not exported)
 #   17053  CLICKHOUSE_AUTH         HTTP interface, user `default` with a password (a random
-#                                  one); database ajar_probe_db
+#                                  one); the same database and table
 #   17054  CLICKHOUSE_NATIVE_AUTH  its native TCP port
 #   17055                          its interserver port (not exported)
 # 18.16 refuses a missing password with "Code: 194 ... Password required for user default"
@@ -79,13 +80,17 @@ EOF
     start_bg "clickhouse-$name" clickhouse-server --config-file="$d/config.xml"
 }
 
-# _clickhouse_create PORT [CURL ARGS...]: creates ajar_probe_db over the HTTP interface.
+# _clickhouse_create PORT [CURL ARGS...]: creates ajar_probe_db and an empty table in it,
+# ajar_probe_db.customers, over the HTTP interface.
 _clickhouse_create() {
-    local port=$1
+    local port=$1 sql
     shift
-    wait_http "http://127.0.0.1:$port/ping" 90 &&
-        curl -s -f -o /dev/null --max-time 20 "$@" --data-binary 'CREATE DATABASE ajar_probe_db' \
-            "http://127.0.0.1:$port/"
+    wait_http "http://127.0.0.1:$port/ping" 90 || return 1
+    for sql in 'CREATE DATABASE ajar_probe_db' \
+        'CREATE TABLE ajar_probe_db.customers (id UInt32) ENGINE = Memory'; do
+        curl -s -f -o /dev/null --max-time 20 "$@" --data-binary "$sql" \
+            "http://127.0.0.1:$port/" || return 1
+    done
 }
 
 # _clickhouse_native NAME PORT WANT: checks with clickhouse-client, user default and no

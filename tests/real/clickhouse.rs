@@ -2,7 +2,8 @@
 //! started by `scripts/servers/clickhouse.server.sh` as two instances:
 //! CLICKHOUSE_NATIVE_OPEN, where user `default` has an empty password (the package's
 //! users.xml), and CLICKHOUSE_NATIVE_AUTH, where it has a random one. Both hold a
-//! database named `ajar_probe_db` that the set-up created. Their ports (17051, 17054) are
+//! database named `ajar_probe_db` with an empty table `customers`, which the set-up
+//! created. Their ports (17051, 17054) are
 //! not ClickHouse's, so these scans also show detection on any port.
 
 use serde_json::Value;
@@ -61,7 +62,8 @@ const HELLO: &str = "Hello: client ajar 1.0, revision 54401, user default, empty
 fn assert_open(f: &Value) {
     assert_eq!(f["exposure"], "open", "{f:#}");
     assert_eq!(f["check"], "clickhouse-open", "{f:#}");
-    assert_eq!(f["severity"], "medium", "{f:#}");
+    // ajar_probe_db holds a table: open with user data is the product's severity.
+    assert_eq!(f["severity"], "high", "{f:#}");
     assert_eq!(f["product"], "ClickHouse", "{f:#}");
     assert_eq!(f["version"], "18.16.1", "{f:#}");
     assert_eq!(f["details"]["server_name"], "ClickHouse", "{f:#}");
@@ -84,7 +86,7 @@ fn assert_open(f: &Value) {
     assert_eq!(f["inventory"]["total_items"], 3, "{f:#}");
     assert_eq!(f["inventory"]["truncated"], false, "{f:#}");
     let rows = evidence(f);
-    assert_eq!(rows.len(), 2, "{f:#}");
+    assert_eq!(rows.len(), 3, "{f:#}");
     assert_eq!((rows[0].0, rows[0].1), ("clickhouse", HELLO), "{f:#}");
     assert!(
         rows[0]
@@ -98,6 +100,15 @@ fn assert_open(f: &Value) {
             "Query SHOW DATABASES",
             "3 rows of column name String, EndOfStream: ajar_probe_db, default, system"
         ),
+        "{f:#}"
+    );
+    assert!(
+        rows[2]
+            .1
+            .starts_with("Query SELECT database, name FROM system.tables WHERE")
+    );
+    assert_eq!(
+        rows[2].2, "1 rows of columns database, name String, EndOfStream: 1 tables in 1 databases",
         "{f:#}"
     );
 }

@@ -9,16 +9,20 @@
 //!    `auth-required`.
 //! 2. After a Hello, one read-only Query, `SHOW DATABASES`: `open` only when its answer
 //!    comes back as ClickHouse sends it (Data blocks of one `name String` column, then
-//!    EndOfStream) with at least one name; any other answer is `undetermined`. Names
+//!    EndOfStream) with at least one name; any other answer is `undetermined`.
+//! 3. When open, the names of the user databases' tables from `system.tables` (columns
+//!    `database` and `name`), so the inventory shows which databases hold tables. Names
 //!    only, within row and byte caps; then the connection is closed.
 //!
-//! No password is ever sent, and no other statement. Sources: ClickHouse
+//! No password is ever sent, no other statement, and no row of any table. Sources: ClickHouse
 //! `src/Core/Protocol.h`, `src/Server/TCPHandler.cpp`, `src/Common/ErrorCodes.cpp`; the
 //! Debian clickhouse-server 18.16.1 bytes in `tests/fixtures/clickhouse/SOURCES.md`.
 
 pub mod wire;
 
+mod block;
 mod conn;
+mod inventory;
 mod listing;
 
 use tokio::time::Instant;
@@ -26,11 +30,10 @@ use tokio::time::Instant;
 use super::registry::{NativeProbe, ProbeFuture, Scheme, ServiceInfo, UriStyle};
 use super::trace::Trace;
 use super::{ProbeContext, ProbeOutcome};
-use crate::finding::{DataSet, Exposure, Finding, Inventory, Severity, policy};
+use crate::finding::{Exposure, Finding, Inventory, Severity, policy};
 use crate::sanitize::clip;
 use crate::targets::Endpoint;
 use conn::{Conn, Stop};
-use listing::{Failure, Listing};
 use wire::{HelloReply, Need, ServerException, ServerHello};
 
 /// Largest answer to the Hello read (an 18.16 Exception with its stack trace is ~4 KB).
@@ -41,8 +44,6 @@ const SEVERITY: Severity = Severity::High;
 const USER: &str = "default";
 /// Longest server message kept in a summary.
 const MAX_MESSAGE: usize = 200;
-/// Databases every server has, which hold no user data.
-const SYSTEM_DATABASES: &[&str] = &["system", "information_schema", "INFORMATION_SCHEMA"];
 /// Exception codes that mean the login needs credentials: UNKNOWN_USER,
 /// WRONG_PASSWORD, REQUIRED_PASSWORD, IP_ADDRESS_NOT_ALLOWED, AUTHENTICATION_FAILED.
 const AUTH_CODES: &[i32] = &[192, 193, 194, 195, 516];
@@ -57,7 +58,7 @@ pub static PROBE: NativeProbe = NativeProbe {
         id: "clickhouse",
         name: "ClickHouse (native TCP protocol)",
         ports: &[9000, 9440],
-        check: "native Hello as user default with an empty password: the server's Hello identifies (version), Exception 194/193/516 is auth-required; open when SHOW DATABASES then answers in native Data blocks (names only)",
+        check: "native Hello as user default with an empty password: the server's Hello identifies (version), Exception 194/193/516 is auth-required; open when SHOW DATABASES then answers in native Data blocks (names only), with the user databases' table names from system.tables",
         severity: SEVERITY,
         remediation: "Give the default user a password or disable it (users.xml: <password_sha256_hex> for <default>, or users.d/ with <default remove=\"remove\"/>), restrict its <networks> to ::1 and 127.0.0.1, and bind <listen_host> to private interfaces only; use the secure native port (tcp_port_secure, 9440) for remote clients.",
         references: &[
@@ -119,8 +120,7 @@ pub async fn probe(
         HelloReply::Exception(e) => judge.refused(&e),
         HelloReply::Hello(server) => {
             judge.trace.record(HELLO_REQUEST, describe_hello(&server));
-            let listed = listing::list(&mut conn, cx.limits.max_items).await;
-            judge.listed(&server, listed)
+            judge.list(&mut conn, &server, cx.limits.max_items).await
         }
     }
 }
@@ -153,7 +153,13 @@ fn not_clickhouse(stop: Stop, head: &[u8], tls: bool) -> ProbeOutcome {
             ProbeOutcome::WantsTls("answered plain text with a TLS alert".into())
         }
         stop => ProbeOutcome::NotThis {
-            note: stop.why(),
+            note: match stop {
+                Stop::Silent => format!(
+                    "not ClickHouse: {} bytes that are no complete Hello, then silence",
+                    head.len()
+                ),
+                stop => stop.why(),
+            },
             hint: super::registry::NATIVE
                 .iter()
                 .find(|p| p.id != PROBE.id && p.answers.is_some_and(|answers| answers(head)))
@@ -220,75 +226,6 @@ impl Judge<'_> {
         self.found(None, exposure, summary, details, None)
     }
 
-    /// The server let `default` in: the answer to SHOW DATABASES decides.
-    fn listed(&mut self, server: &ServerHello, listed: Result<Listing, Failure>) -> ProbeOutcome {
-        let request = format!("Query {}", listing::STATEMENT);
-        let logged_in = "the default user logged in with an empty password";
-        let mut details = vec![
-            ("server_name".to_string(), server.name.clone()),
-            ("revision".to_string(), server.revision.to_string()),
-        ];
-        if let Some(tz) = &server.timezone {
-            details.push(("timezone".into(), tz.clone()));
-        }
-        if let Some(name) = &server.display_name {
-            details.push(("display_name".into(), name.clone()));
-        }
-        let listing = match listed {
-            Ok(listing) if listing.rows > 0 => listing,
-            Ok(_) => {
-                self.trace
-                    .record(&request, "a well-formed answer with no database");
-                return self.found(
-                    Some(server),
-                    Exposure::Undetermined,
-                    format!("{logged_in}, but SHOW DATABASES listed no database (ClickHouse always has system)"),
-                    details,
-                    None,
-                );
-            }
-            Err(failure) => {
-                let why = match failure {
-                    Failure::Refused(e) => describe_exception(&e),
-                    Failure::Broken(why) => why,
-                };
-                self.trace.record(&request, &why);
-                return self.found(
-                    Some(server),
-                    Exposure::Undetermined,
-                    format!("{logged_in}, but SHOW DATABASES did not list: {why}"),
-                    details,
-                    None,
-                );
-            }
-        };
-        let shown = listing.names.join(", ");
-        self.trace.record(
-            &request,
-            format!(
-                "{} rows of column name String{}: {shown}",
-                listing.rows,
-                if listing.cut {
-                    " (cut at the byte cap)"
-                } else {
-                    ", EndOfStream"
-                }
-            ),
-        );
-        let inventory = inventory(listing);
-        let summary = format!(
-            "{logged_in}; {} databases listed, {} of them user databases",
-            inventory.total_items, inventory.user_items
-        );
-        self.found(
-            Some(server),
-            Exposure::Open,
-            summary,
-            details,
-            Some(inventory),
-        )
-    }
-
     fn found(
         &mut self,
         server: Option<&ServerHello>,
@@ -316,27 +253,4 @@ impl Judge<'_> {
             references: Vec::new(),
         }))
     }
-}
-
-/// The names as an inventory: system databases marked, no sizes (none were asked for).
-fn inventory(listing: Listing) -> Inventory {
-    let items: Vec<DataSet> = listing
-        .names
-        .into_iter()
-        .map(|name| DataSet {
-            system: SYSTEM_DATABASES.contains(&name.as_str()),
-            name,
-            ..DataSet::default()
-        })
-        .collect();
-    let kept = items.len() as u64;
-    let mut inventory = Inventory {
-        unit: "database".into(),
-        items,
-        total_items: listing.rows,
-        truncated: listing.cut || listing.rows > kept,
-        ..Inventory::default()
-    };
-    inventory.recount();
-    inventory
 }

@@ -1,7 +1,6 @@
 //! The ClickHouse native protocol as far as the probe speaks it: the client's Hello and
-//! one Query, and the server packets that can answer them (Hello, Exception, Data,
-//! Progress, ProfileInfo, EndOfStream), decoded from a byte buffer that may still be
-//! incomplete.
+//! Query, and the server's Hello and Exception, decoded from a byte buffer that may still
+//! be incomplete (the packets of a query's answer are in `block`).
 //!
 //! The client announces [`CLIENT_REVISION`] 54401 and the server writes every packet in
 //! the format of that revision (TCPHandler.cpp checks the client's revision before each
@@ -27,12 +26,12 @@ const CLIENT_DATA: u64 = 2;
 
 /// Server packet types (`Protocol::Server`).
 pub const SERVER_HELLO: u8 = 0;
-const SERVER_DATA: u64 = 1;
+pub(super) const SERVER_DATA: u64 = 1;
 /// The Exception packet: code, name, message, stack trace, nested exception.
 pub const SERVER_EXCEPTION: u8 = 2;
-const SERVER_PROGRESS: u64 = 3;
-const SERVER_END_OF_STREAM: u64 = 5;
-const SERVER_PROFILE_INFO: u64 = 6;
+pub(super) const SERVER_PROGRESS: u64 = 3;
+pub(super) const SERVER_END_OF_STREAM: u64 = 5;
+pub(super) const SERVER_PROFILE_INFO: u64 = 6;
 
 /// `QueryProcessingStage::Complete`: the server runs the whole query.
 const STAGE_COMPLETE: u64 = 2;
@@ -52,7 +51,7 @@ pub enum Need {
     Bad(String),
 }
 
-fn bad<T>(why: impl Into<String>) -> Result<T, Need> {
+pub(super) fn bad<T>(why: impl Into<String>) -> Result<T, Need> {
     Err(Need::Bad(why.into()))
 }
 
@@ -147,11 +146,11 @@ impl<'a> Cursor<'a> {
         Ok(slice)
     }
 
-    fn byte(&mut self) -> Result<u8, Need> {
+    pub(super) fn byte(&mut self) -> Result<u8, Need> {
         Ok(self.bytes(1)?[0])
     }
 
-    fn i32_le(&mut self) -> Result<i32, Need> {
+    pub(super) fn i32_le(&mut self) -> Result<i32, Need> {
         let b = self.bytes(4)?;
         Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
@@ -289,7 +288,7 @@ fn server_hello(c: &mut Cursor<'_>) -> Result<HelloReply, Need> {
 }
 
 /// The body of an Exception packet (after its type byte).
-fn exception(c: &mut Cursor<'_>) -> Result<ServerException, Need> {
+pub(super) fn exception(c: &mut Cursor<'_>) -> Result<ServerException, Need> {
     let mut first = None;
     for _ in 0..MAX_NESTED {
         let code = c.i32_le()?;
@@ -323,105 +322,6 @@ pub fn is_exception(bytes: &[u8]) -> bool {
         return false;
     }
     matches!(c.string(64, "exception name"), Ok(name) if name.starts_with(b"DB::"))
-}
-
-/// Names read from a result's one String column, within a cap.
-#[derive(Debug, Default)]
-pub struct Names {
-    /// The names kept (at most `max`).
-    pub kept: Vec<String>,
-    /// Rows read in all.
-    pub rows: u64,
-    /// Most names kept.
-    pub max: usize,
-}
-
-/// One packet of a query's answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Packet {
-    /// A block (the header, rows, or the empty last one): its rows went to the
-    /// [`Names`].
-    Data {
-        /// Columns in the block: 1 (`name String`) or 0 (the empty last block).
-        columns: u64,
-    },
-    /// Progress counters (read past).
-    Progress,
-    /// Profile info (read past).
-    ProfileInfo,
-    /// The end of the answer.
-    EndOfStream,
-    /// The query failed.
-    Exception(ServerException),
-}
-
-/// Decodes one packet of a query's answer at the start of `buf`, the rows of a Data
-/// block going to `names` (also when the block is cut short), and how many bytes it took.
-pub fn packet(buf: &[u8], names: &mut Names) -> Result<(Packet, usize), Need> {
-    let mut c = Cursor::new(buf);
-    let packet = match c.varint()? {
-        SERVER_DATA => data(&mut c, names)?,
-        kind if kind == u64::from(SERVER_EXCEPTION) => Packet::Exception(exception(&mut c)?),
-        SERVER_PROGRESS => {
-            for _ in 0..3 {
-                c.varint()?;
-            }
-            Packet::Progress
-        }
-        SERVER_PROFILE_INFO => {
-            c.varint()?; // rows
-            c.varint()?; // blocks
-            c.varint()?; // bytes
-            c.byte()?; // applied limit
-            c.varint()?; // rows before limit
-            c.byte()?; // calculated rows before limit
-            Packet::ProfileInfo
-        }
-        SERVER_END_OF_STREAM => Packet::EndOfStream,
-        other => return bad(format!("packet type {other} in a query's answer")),
-    };
-    Ok((packet, c.consumed()))
-}
-
-/// A Data packet: table name, block info, then zero or one `name String` column.
-fn data(c: &mut Cursor<'_>, names: &mut Names) -> Result<Packet, Need> {
-    c.string(MAX_FIELD, "table name")?;
-    loop {
-        match c.varint()? {
-            0 => break,
-            1 => {
-                c.byte()?; // is_overflows
-            }
-            2 => {
-                c.i32_le()?; // bucket_num
-            }
-            other => return bad(format!("block info field {other}")),
-        }
-    }
-    let columns = c.varint()?;
-    let rows = c.varint()?;
-    match columns {
-        0 if rows == 0 => return Ok(Packet::Data { columns }),
-        1 => {}
-        _ => return bad(format!("a block of {columns} columns and {rows} rows")),
-    }
-    let column = c.string(MAX_FIELD, "column name")?;
-    let kind = c.string(MAX_FIELD, "column type")?;
-    if column != b"name" || kind != b"String" {
-        return bad(format!(
-            "column {:?} of type {:?}, not name String",
-            String::from_utf8_lossy(column),
-            String::from_utf8_lossy(kind)
-        ));
-    }
-    for _ in 0..rows {
-        let name = c.string(MAX_FIELD, "database name")?;
-        names.rows = names.rows.saturating_add(1);
-        if names.kept.len() < names.max {
-            names.kept.push(String::from_utf8_lossy(name).into_owned());
-        }
-    }
-    Ok(Packet::Data { columns })
 }
 
 #[cfg(test)]
