@@ -21,6 +21,7 @@ mod support;
 
 mod beanstalkd;
 mod cli;
+mod clickhouse;
 mod detection;
 mod elastic;
 mod engine;

@@ -1,16 +1,21 @@
 # shellcheck shell=bash
-# ClickHouse 18.16.1 (Debian clickhouse-server) for tests/real/servers.rs. Sourced by
-# scripts/servers/start.sh, which calls start_clickhouse.
+# ClickHouse 18.16.1 (Debian clickhouse-server) for tests/real/servers.rs (HTTP interface)
+# and tests/real/clickhouse.rs (native TCP protocol). Sourced by scripts/servers/start.sh,
+# which calls start_clickhouse.
 #
 # Ports (127.0.0.1 only; listen_host 127.0.0.1):
-#   17050  CLICKHOUSE_OPEN  HTTP interface, user `default` with an empty password (the
-#                           package's users.xml); database ajar_probe_db
-#   17051, 17052            its native TCP and interserver ports (not exported)
-#   17053  CLICKHOUSE_AUTH  HTTP interface, user `default` with a password (a random one);
-#                           database ajar_probe_db
-#   17054, 17055            its native TCP and interserver ports (not exported)
-# 18.16 refuses a missing password with 401 "Code: 194 ... Password required for user
-# default" and a wrong one with 401 "Code: 193 ... Wrong password" (newer releases say 516).
+#   17050  CLICKHOUSE_OPEN         HTTP interface, user `default` with an empty password
+#                                  (the package's users.xml); database ajar_probe_db with
+#                                  an empty table, customers
+#   17051  CLICKHOUSE_NATIVE_OPEN  its native TCP port
+#   17052                          its interserver port (not exported)
+#   17053  CLICKHOUSE_AUTH         HTTP interface, user `default` with a password (a random
+#                                  one); the same database and table
+#   17054  CLICKHOUSE_NATIVE_AUTH  its native TCP port
+#   17055                          its interserver port (not exported)
+# 18.16 refuses a missing password with "Code: 194 ... Password required for user default"
+# (HTTP 401, or a native Exception packet) and a wrong one with "Code: 193 ... Wrong
+# password" (newer releases say 516).
 
 # _clickhouse_start NAME HTTP TCP INTERSERVER PASSWORD: writes config.xml and users.xml (a
 # trimmed copy of the package's files) into $AJAR_SERVERS_DIR/clickhouse-NAME and starts it.
@@ -75,19 +80,41 @@ EOF
     start_bg "clickhouse-$name" clickhouse-server --config-file="$d/config.xml"
 }
 
-# _clickhouse_create PORT [CURL ARGS...]: creates ajar_probe_db over the HTTP interface.
+# _clickhouse_create PORT [CURL ARGS...]: creates ajar_probe_db and an empty table in it,
+# ajar_probe_db.customers, over the HTTP interface.
 _clickhouse_create() {
-    local port=$1
+    local port=$1 sql
     shift
-    wait_http "http://127.0.0.1:$port/ping" 90 &&
-        curl -s -f -o /dev/null --max-time 20 "$@" --data-binary 'CREATE DATABASE ajar_probe_db' \
-            "http://127.0.0.1:$port/"
+    wait_http "http://127.0.0.1:$port/ping" 90 || return 1
+    for sql in 'CREATE DATABASE ajar_probe_db' \
+        'CREATE TABLE ajar_probe_db.customers (id UInt32) ENGINE = Memory'; do
+        curl -s -f -o /dev/null --max-time 20 "$@" --data-binary "$sql" \
+            "http://127.0.0.1:$port/" || return 1
+    done
+}
+
+# _clickhouse_native NAME PORT WANT: checks with clickhouse-client, user default and no
+# password, that the native port answers as the tests expect (WANT `open`: SHOW DATABASES
+# lists ajar_probe_db; `auth`: Code 194), and only then publishes NAME.
+_clickhouse_native() {
+    local name=$1 port=$2 want=$3 out
+    if ! wait_port "$port" 90; then
+        srv_fail "clickhouse-$want" "native port $port not answering"
+        return 0
+    fi
+    out=$(clickhouse-client --host 127.0.0.1 --port "$port" --user default \
+        -q 'SHOW DATABASES' 2>&1)
+    case "$want:$out" in
+        open:*ajar_probe_db*) export_server "$name" "$port" ;;
+        auth:*"Code: 194"*) export_server "$name" "$port" ;;
+        *) srv_fail "clickhouse-$want" "$name: native port $port answered: $(echo "$out" | head -n 1)" ;;
+    esac
 }
 
 # start_clickhouse: installs ClickHouse, starts both servers, creates the database.
 start_clickhouse() {
     local pass
-    if ! need_pkgs clickhouse-server; then
+    if ! need_pkgs clickhouse-server clickhouse-client; then
         server_failed clickhouse "apt-get install failed"
         return 0
     fi
@@ -96,11 +123,13 @@ start_clickhouse() {
     _clickhouse_start auth 17053 17054 17055 "$pass"
     if _clickhouse_create 17050; then
         srv_expect CLICKHOUSE_OPEN 'http://127.0.0.1:17050/?query=SHOW%20DATABASES' 200
+        _clickhouse_native CLICKHOUSE_NATIVE_OPEN 17051 open
     else
         srv_fail clickhouse-open "ajar_probe_db not created"
     fi
     if _clickhouse_create 17053 -u "default:$pass"; then
         srv_expect CLICKHOUSE_AUTH 'http://127.0.0.1:17053/?query=SHOW%20DATABASES' 401
+        _clickhouse_native CLICKHOUSE_NATIVE_AUTH 17054 auth
     else
         srv_fail clickhouse-auth "ajar_probe_db not created"
     fi

@@ -8,6 +8,7 @@
 //! - [`mongodb`]: the MongoDB wire protocol (OP_MSG, and OP_QUERY for pre-3.6 servers).
 
 pub mod beanstalkd;
+pub mod clickhouse;
 pub mod elastic;
 pub mod http;
 pub mod kibana;

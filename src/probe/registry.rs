@@ -36,6 +36,7 @@ pub static NATIVE: &[&NativeProbe] = &[
     &super::memcached::PROBE,
     &super::nats::PROBE,
     &super::beanstalkd::PROBE,
+    &super::clickhouse::PROBE,
 ];
 
 /// One native protocol probe and the facts the rest of ajar needs about it.

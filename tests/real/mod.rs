@@ -41,6 +41,7 @@ pub fn server(name: &str) -> Option<String> {
 }
 
 mod beanstalkd;
+mod clickhouse;
 mod memcached;
 mod mongodb;
 mod mysql;
