@@ -10,6 +10,7 @@
 pub mod elastic;
 pub mod http;
 pub mod kibana;
+pub mod ldap;
 pub mod memcached;
 pub mod mongodb;
 pub mod mysql;
