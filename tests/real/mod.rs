@@ -40,6 +40,7 @@ pub fn server(name: &str) -> Option<String> {
     }
 }
 
+mod ldap;
 mod memcached;
 mod mysql;
 mod postgres;
