@@ -29,6 +29,7 @@ mod evidence;
 mod gate;
 mod http_traps;
 mod kibana;
+mod ldap;
 mod lookalikes;
 mod memcached;
 mod memory;

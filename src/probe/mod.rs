@@ -12,6 +12,7 @@ pub mod clickhouse;
 pub mod elastic;
 pub mod http;
 pub mod kibana;
+pub mod ldap;
 pub mod memcached;
 pub mod mongodb;
 pub mod mysql;

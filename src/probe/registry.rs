@@ -37,6 +37,7 @@ pub static NATIVE: &[&NativeProbe] = &[
     &super::nats::PROBE,
     &super::beanstalkd::PROBE,
     &super::clickhouse::PROBE,
+    &super::ldap::PROBE,
 ];
 
 /// One native protocol probe and the facts the rest of ajar needs about it.

@@ -42,6 +42,7 @@ pub fn server(name: &str) -> Option<String> {
 
 mod beanstalkd;
 mod clickhouse;
+mod ldap;
 mod memcached;
 mod mongodb;
 mod mysql;
