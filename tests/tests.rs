@@ -38,3 +38,4 @@ mod real;
 mod redis;
 mod scope;
 mod user_probes;
+mod zookeeper;

@@ -46,3 +46,4 @@ mod postgres;
 mod redis;
 mod servers;
 mod web;
+mod zookeeper;
