@@ -66,9 +66,9 @@ pub static PROBE: NativeProbe = NativeProbe {
     // ZooKeeper has no URI scheme: clients take `host:port` connect strings.
     schemes: &[],
     greeting: None,
-    // A ZooKeeper server sends nothing recognisable to another protocol's bytes: it reads
-    // them as a frame length (or a four-letter word) and closes.
-    answers: None,
+    // To another protocol's bytes ZooKeeper mostly reads a frame length and closes; only
+    // bytes that start with a four-letter word get text back.
+    answers: Some(srvr::is_four_letter_answer),
     http_notice: None,
     default_credentials: &[],
     run,

@@ -110,6 +110,21 @@ pub fn parse(text: &str) -> Srvr {
     srvr
 }
 
+/// Whether `bytes`, sent in answer to another protocol, are ZooKeeper's: the first four
+/// bytes of any request that are a known four-letter word (memcached's `stats` starts with
+/// `stat`) get `<word> is not executed because it is not in the whitelist.`, or, for
+/// `srvr`, the statistics.
+pub fn is_four_letter_answer(bytes: &[u8]) -> bool {
+    let refused = bytes
+        .get(..4)
+        .is_some_and(|w| w.iter().all(u8::is_ascii_lowercase))
+        && bytes[4..].starts_with(b" is not executed because it is not in the whitelist.");
+    let stats = bytes
+        .strip_prefix(b"Zookeeper version: ")
+        .is_some_and(|rest| rest.first().is_some_and(u8::is_ascii_digit));
+    refused || stats
+}
+
 /// `3.8.0` from `3.8.0-${mvngit.commit.id}, built on ...`: three dot-separated numbers.
 fn leading_version(text: &str) -> Option<String> {
     let end = text
@@ -124,6 +139,22 @@ fn leading_version(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn answers_to_other_protocols() {
+        assert!(is_four_letter_answer(
+            b"stat is not executed because it is not in the whitelist.\n"
+        ));
+        assert!(is_four_letter_answer(
+            b"Zookeeper version: 3.8.0-abc, built on x\n"
+        ));
+        assert!(!is_four_letter_answer(
+            b"STAT is not executed because it is not in the whitelist.\n"
+        ));
+        assert!(!is_four_letter_answer(b"stat"));
+        assert!(!is_four_letter_answer(b"Zookeeper version: x\n"));
+        assert!(!is_four_letter_answer(b"-ERR unknown command\r\n"));
+    }
 
     #[test]
     fn versions_and_refusals() {
