@@ -372,6 +372,11 @@ async fn hang_up_after_the_session_is_auth_required() {
     let (outcome, trace) = probe_direct(&server).await;
     let finding = found(outcome);
     assert_eq!(finding.exposure, Exposure::AuthRequired);
+    assert_eq!(finding.severity, Severity::Info);
+    assert_eq!(
+        finding.summary,
+        "ZooKeeper 3.8.0 hung up on getChildren / without an answer after giving a session: taken as a refusal of unauthenticated sessions"
+    );
     assert_eq!(
         exchanges(&trace)[1],
         (REQ_LIST, "connection closed without an answer")

@@ -48,7 +48,7 @@ pub(super) async fn judge(cx: &ProbeContext, stream: &mut BoxStream, trace: &mut
         Ok(frame) => frame,
         Err(ReadError::Closed(bytes)) if bytes.is_empty() => {
             trace.record(LIST, "connection closed without an answer");
-            let summary = "ZooKeeper closed the session on getChildren / without an answer, as servers that require authentication do";
+            let summary = "ZooKeeper hung up on getChildren / without an answer after giving a session: taken as a refusal of unauthenticated sessions";
             return Judged::new(Exposure::AuthRequired, summary.into(), false);
         }
         Err(ReadError::Silent) => {
