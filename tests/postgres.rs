@@ -112,6 +112,12 @@ async fn handle(mut conn: BoxConn, script: Arc<Script>, log: Log) {
         };
         startup = next;
     }
+    // PostgreSQL ends a startup packet of a protocol it does not speak (another probe's
+    // length-prefixed bytes, such as ZooKeeper's ConnectRequest) with FATAL "unsupported
+    // frontend protocol" (postmaster.c ProcessStartupPacket): not a startup to log.
+    if !startup.starts_with(&[0, 3]) {
+        return;
+    }
     log.lock().expect("log").push((0, startup));
     let _ = conn.write_all(&script.startup).await;
     let mut passwords = script.passwords.iter();

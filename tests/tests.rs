@@ -42,3 +42,4 @@ mod real;
 mod redis;
 mod scope;
 mod user_probes;
+mod zookeeper;

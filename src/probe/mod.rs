@@ -23,6 +23,7 @@ pub mod postgres;
 pub mod redis;
 pub mod registry;
 pub mod trace;
+pub mod zookeeper;
 
 use crate::finding::Finding;
 use crate::net::budget::Budget;

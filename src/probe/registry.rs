@@ -38,6 +38,7 @@ pub static NATIVE: &[&NativeProbe] = &[
     &super::beanstalkd::PROBE,
     &super::clickhouse::PROBE,
     &super::ldap::PROBE,
+    &super::zookeeper::PROBE,
 ];
 
 /// One native protocol probe and the facts the rest of ajar needs about it.

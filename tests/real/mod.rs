@@ -52,3 +52,4 @@ mod redis;
 mod servers;
 mod web;
 mod wiretap;
+mod zookeeper;
