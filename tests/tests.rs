@@ -19,6 +19,7 @@
 
 mod support;
 
+mod amqp;
 mod cli;
 mod detection;
 mod elastic;
