@@ -40,6 +40,7 @@ pub fn server(name: &str) -> Option<String> {
     }
 }
 
+mod amqp;
 mod memcached;
 mod mysql;
 mod postgres;
