@@ -456,6 +456,24 @@ async fn an_amqp_1_0_header_is_identified_and_undetermined() {
     assert_eq!(methods(&log, 0).await, [vec![]], "no login to a 1.0 broker");
 }
 
+/// A broker that closes before Connection.Start (RabbitMQ's Connection.Close frame, here
+/// the captured 403, replayed in answer to the header) is AMQP, but nothing is judged.
+#[tokio::test]
+async fn a_close_before_start_is_undetermined() {
+    let (server, log) = fake(
+        false,
+        vec![script("rabbitmq-3.10.8-access-refused.hex", &[])],
+    )
+    .await;
+    let f = scan(&server, true).await;
+    assert_eq!(f.check, "amqp-undetermined");
+    assert_eq!(
+        f.summary,
+        "an AMQP server closes the connection before Connection.Start: Connection.Close 403: ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN. For details see the broker logfile."
+    );
+    assert_eq!(methods(&log, 0).await, [vec![]]);
+}
+
 /// `amqps://` pins the probe over TLS; a bare endpoint on a TLS port is found over TLS
 /// after the plain attempt fails.
 #[tokio::test]
@@ -617,4 +635,23 @@ async fn the_outcome_of_a_bare_scan_names_the_amqp_service() {
         panic!("{outcome:?}");
     };
     assert_eq!(f.service, "amqp");
+}
+
+/// Through the binary, on a bare `127.0.0.1:PORT` no AMQP default owns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_finds_guest_on_a_bare_port() {
+    let (server, _log) = fake(false, vec![guest_script()]).await;
+    let addr = format!("127.0.0.1:{}", server.addr.port());
+    let out = crate::support::cli::Run::new(&["scan", &addr, "-f", "json", "--timeout", "2s"])
+        .arg("--default-credentials")
+        .output()
+        .await;
+    let report = crate::support::cli::json(&out);
+    let f = &report["results"][0];
+    assert_eq!(f["endpoint"], addr.as_str(), "{report:#}");
+    assert_eq!(f["service"], "amqp", "{report:#}");
+    assert_eq!(f["check"], "amqp-default-credentials", "{report:#}");
+    assert_eq!(f["version"], "3.10.8", "{report:#}");
+    assert_eq!(f["details"]["user"], "guest", "{report:#}");
+    assert_eq!(report["results"].as_array().map(Vec::len), Some(1));
 }

@@ -50,7 +50,12 @@ pub(super) async fn handshake(
                 None => "a malformed Connection.Close".into(),
             };
             trace.record(HEADER_REQUEST, &facts);
-            Err(other_answer(endpoint, tls, facts, None))
+            Err(other_answer(
+                endpoint,
+                tls,
+                format!("closes the connection before Connection.Start: {facts}"),
+                None,
+            ))
         }
         Ok(Incoming::Method(class, method, _)) => {
             let facts = format!("method {class}.{method}, not Connection.Start");

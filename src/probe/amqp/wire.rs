@@ -62,6 +62,8 @@ pub fn describe_header(h: &[u8]) -> String {
             };
             format!("AMQP {major}.{minor}.{revision}{layer}")
         }
+        // 0-8 wrote its version as major 8, minor 0; 0-9 and 0-10 as 0 and 9 or 10.
+        [b'A', b'M', b'Q', b'P', 1, 1, 8, 0, ..] => "AMQP 0-8".into(),
         [b'A', b'M', b'Q', b'P', 1, 1, major, minor, ..] => format!("AMQP {major}-{minor}"),
         _ => format!(
             "an AMQP header {}",
@@ -298,6 +300,7 @@ mod tests {
         );
         assert_eq!(describe_header(b"AMQP\x00\x01\x00\x00"), "AMQP 1.0.0");
         assert_eq!(describe_header(b"AMQP\x01\x01\x00\x0a"), "AMQP 0-10");
+        assert_eq!(describe_header(b"AMQP\x01\x01\x08\x00"), "AMQP 0-8");
         assert!(is_header(b"AMQP\x00\x00\x09\x01"));
         assert!(!is_header(b"AMQP\x00\x00"));
         assert!(!is_header(b"HTTP/1.1 400 Bad Request"));
