@@ -62,6 +62,7 @@ pub(super) struct Conn {
 }
 
 impl Conn {
+    /// A connection over `stream` whose every read and write waits at most `step`.
     pub(super) fn new(stream: BoxStream, step: Duration) -> Conn {
         Conn {
             stream,
@@ -70,6 +71,7 @@ impl Conn {
         }
     }
 
+    /// Writes `bytes` whole; a failed write is a hang-up.
     pub(super) async fn send(&mut self, bytes: &[u8]) -> Result<(), Stop> {
         match tokio::time::timeout(self.step, self.stream.write_all(bytes)).await {
             Ok(Ok(())) => Ok(()),

@@ -121,14 +121,12 @@ pub async fn probe(
         .filter(|l| !l.is_empty())
         .unwrap_or("en_US")
         .to_string();
-    let mut conn = Some(conn);
+    let mut conn = conn;
+    // Set once ANONYMOUS was tried and refused: the refusal closed this connection.
     let mut anonymous = None;
     if start.offers("ANONYMOUS") {
-        let Some(mut c) = conn.take() else {
-            return judge.found(Exposure::Undetermined, "no connection".into(), None);
-        };
         let request = "Connection.StartOk mechanism ANONYMOUS (no credentials)";
-        match login::login(&mut c, judge.trace, request, "ANONYMOUS", b"", &locale).await {
+        match login::login(&mut conn, judge.trace, request, "ANONYMOUS", b"", &locale).await {
             Login::Opened => {
                 let summary = format!(
                     "{} lets an ANONYMOUS login open vhost {VHOST} without credentials",
@@ -173,10 +171,8 @@ pub async fn probe(
         );
         return judge.found(Exposure::AuthRequired, summary, None);
     }
-    let mut c = match conn.take() {
-        Some(c) => c,
-        // The refused ANONYMOUS login closed the first connection.
-        None => match handshake(cx, endpoint, tls, judge.trace).await {
+    if anonymous.is_some() {
+        conn = match handshake(cx, endpoint, tls, judge.trace).await {
             Ok((c, _)) => c,
             Err(_) => {
                 let summary = format!(
@@ -185,15 +181,15 @@ pub async fn probe(
                 );
                 return judge.found(Exposure::Undetermined, summary, None);
             }
-        },
-    };
+        };
+    }
     let mut response = vec![0u8];
     response.extend_from_slice(GUEST.user.as_bytes());
     response.push(0);
     response.extend_from_slice(GUEST.password.as_bytes());
     let request = format!("Connection.StartOk mechanism PLAIN, user {}", GUEST.user);
     let name = judge.name();
-    match login::login(&mut c, judge.trace, &request, "PLAIN", &response, &locale).await {
+    match login::login(&mut conn, judge.trace, &request, "PLAIN", &response, &locale).await {
         Login::Opened => judge.found(
             Exposure::DefaultCredentials,
             format!(

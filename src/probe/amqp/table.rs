@@ -18,12 +18,14 @@ pub(super) enum Value {
     Other,
 }
 
+/// A cursor over server bytes: every read is bounds-checked and `None` past the end.
 pub(super) struct Reader<'a> {
     pub(super) bytes: &'a [u8],
     pub(super) pos: usize,
 }
 
 impl<'a> Reader<'a> {
+    /// The next `n` bytes.
     pub(super) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let end = self.pos.checked_add(n)?;
         let out = self.bytes.get(self.pos..end)?;
@@ -48,11 +50,13 @@ impl<'a> Reader<'a> {
         usize::try_from(self.u32()?).ok()
     }
 
+    /// A short string: one length octet, then the bytes.
     pub(super) fn shortstr(&mut self) -> Option<&'a [u8]> {
         let n = self.u8()?;
         self.take(usize::from(n))
     }
 
+    /// A long string: a 32-bit length, then the bytes.
     pub(super) fn longstr(&mut self) -> Option<&'a [u8]> {
         let n = self.len32()?;
         self.take(n)
@@ -76,6 +80,7 @@ impl<'a> Reader<'a> {
         Some(out)
     }
 
+    /// One field value: its type octet, then the value; unknown types are `None`.
     pub(super) fn value(&mut self, depth: u8) -> Option<Value> {
         if depth > MAX_DEPTH {
             return None;
