@@ -20,6 +20,7 @@
 mod support;
 
 mod beanstalkd;
+mod amqp;
 mod cli;
 mod clickhouse;
 mod detection;

@@ -9,6 +9,7 @@
 
 pub mod beanstalkd;
 pub mod clickhouse;
+pub mod amqp;
 pub mod elastic;
 pub mod http;
 pub mod kibana;

@@ -39,6 +39,7 @@ pub static NATIVE: &[&NativeProbe] = &[
     &super::clickhouse::PROBE,
     &super::ldap::PROBE,
     &super::zookeeper::PROBE,
+    &super::amqp::PROBE,
 ];
 
 /// One native protocol probe and the facts the rest of ajar needs about it.

@@ -43,6 +43,7 @@ pub fn server(name: &str) -> Option<String> {
 mod beanstalkd;
 mod clickhouse;
 mod ldap;
+mod amqp;
 mod memcached;
 mod mongodb;
 mod mysql;
