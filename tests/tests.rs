@@ -31,6 +31,7 @@ mod lookalikes;
 mod memcached;
 mod memory;
 mod mongodb;
+mod mqtt;
 mod mysql;
 mod panels;
 mod postgres;

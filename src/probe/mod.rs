@@ -12,6 +12,7 @@ pub mod http;
 pub mod kibana;
 pub mod memcached;
 pub mod mongodb;
+pub mod mqtt;
 pub mod mysql;
 pub mod panels;
 pub mod pii;

@@ -41,6 +41,7 @@ pub fn server(name: &str) -> Option<String> {
 }
 
 mod memcached;
+mod mqtt;
 mod mysql;
 mod postgres;
 mod redis;
