@@ -257,6 +257,8 @@ fn assert_captured_inventory(finding: &Finding) {
             .iter()
             .any(|d| d.name == "$SYS/broker/version" && d.system && d.size_bytes == Some(24))
     );
+    let captured = String::from_utf8_lossy(&fixture("subscribe-open-v311.bin")).into_owned();
+    assert!(captured.contains(MARKER), "the capture carries the payload");
     let report = serde_json::to_string(finding).expect("json");
     assert!(!report.contains(MARKER), "a payload leaked: {report}");
     assert!(!report.contains("ajar-retained-payload"), "{report}");
@@ -588,6 +590,38 @@ async fn payloads_are_skipped_and_topics_capped() {
         "{}",
         finding.summary
     );
+}
+
+/// A PUBLISH that claims 200 MB ends the window at its fixed header: nothing of it is
+/// read, the topics before it are kept, and the listing says it was cut.
+#[tokio::test]
+async fn a_huge_publish_ends_the_window_unread() {
+    let (server, _) = fake(
+        false,
+        Script {
+            connack: |_, _| Reply::Bytes(fixture("connack-open-v311.bin")),
+            after_subscribe: {
+                let mut bytes = vec![0x90, 0x04, 0x00, 0x01, 0x00, 0x00];
+                bytes.extend(publish(true, "plant/status", b"SECRET-ON"));
+                // RETAIN, remaining length 200,000,000 (0x80 0x84 0xAF 0x5F), then only
+                // the start of a topic.
+                bytes.extend([0x31, 0x80, 0x84, 0xAF, 0x5F, 0x00, 0x03, b'b', b'i', b'g']);
+                bytes
+            },
+        },
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let finding = scan(&server).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(finding.exposure, Exposure::Open);
+    let inventory = finding.inventory.as_ref().expect("inventory");
+    let names: Vec<&str> = inventory.items.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!((names, inventory.truncated), (vec!["plant/status"], true));
 }
 
 fn context() -> ajar::probe::ProbeContext {

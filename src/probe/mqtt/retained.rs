@@ -78,11 +78,16 @@ pub(super) async fn collect(
     let start = conn.read;
     loop {
         let deadline = window_end.unwrap_or(suback_by);
-        match next(conn, version, deadline, &mut seen).await {
+        let budget = MAX_WINDOW_BYTES.saturating_sub(conn.read.saturating_sub(start));
+        match next(conn, version, deadline, budget, &mut seen).await {
             Ok(Step::Suback) if window_end.is_none() => {
                 window_end = Some(Instant::now() + window);
             }
             Ok(Step::Suback | Step::Other) => {}
+            Ok(Step::OverBudget) => {
+                seen.truncated = true;
+                break;
+            }
             Ok(Step::Disconnect) => {
                 seen.ended = Some("the broker sent DISCONNECT".into());
                 break;
@@ -105,17 +110,23 @@ pub(super) async fn collect(
 enum Step {
     Suback,
     Disconnect,
+    /// A packet longer than the bytes left for the window: not read.
+    OverBudget,
     Other,
 }
 
-/// Reads one packet and adds what it says to `seen`.
+/// Reads one packet and adds what it says to `seen`, unless it is longer than `budget`.
 async fn next(
     conn: &mut Conn,
     version: Version,
     deadline: Instant,
+    budget: u64,
     seen: &mut Retained,
 ) -> Result<Step, ReadError> {
     let (first, len) = conn.header(deadline).await?;
+    if u64::from(len) > budget {
+        return Ok(Step::OverBudget);
+    }
     match first >> 4 {
         3 => {
             publish(conn, version, first, len, deadline, seen).await?;
