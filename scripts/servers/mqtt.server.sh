@@ -8,19 +8,25 @@
 #                     marker the tests look for in ajar's output, and must never find)
 #   17181  MQTT_AUTH  allow_anonymous false, a password_file (mosquitto_passwd -b, random
 #                     password) with one user
+#   17182  MQTT_TLS   a TLS-only listener (the throw-away certificate of tests/fixtures/tls/),
+#                     allow_anonymous true, no retained message of its own
 # No persistence: data lives in memory, configs and logs under $AJAR_SERVERS_DIR.
 # The retained payload is written to $AJAR_SERVERS_DIR/mqtt-open/payload for the tests
 # (MQTT_OPEN_PAYLOAD in the env file names it).
+
+# The repository, for the test certificate (this file is sourced, not run).
+_mqtt_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # _mqtt_secret: 16 random bytes as hex (start.sh's srv_secret, which a bare lib.sh lacks).
 _mqtt_secret() {
     od -An -N16 -tx1 /dev/urandom | tr -d ' \n'
 }
 
-# _mqtt_start NAME PORT [PASSWORD_FILE]: one mosquitto with its config in
-# $AJAR_SERVERS_DIR/mqtt-NAME; anonymous unless a password file is given.
+# _mqtt_start NAME PORT [PASSWORD_FILE] [tls]: one mosquitto with its config in
+# $AJAR_SERVERS_DIR/mqtt-NAME; anonymous unless a password file is given, TLS-only with
+# a fourth argument.
 _mqtt_start() {
-    local name=$1 port=$2 passwd=${3:-} d=$AJAR_SERVERS_DIR/mqtt-$1
+    local name=$1 port=$2 passwd=${3:-} tls=${4:-} d=$AJAR_SERVERS_DIR/mqtt-$1
     mkdir -p "$d"
     {
         # Started as root, mosquitto drops to the `mosquitto` user, which cannot read the
@@ -29,6 +35,10 @@ _mqtt_start() {
         echo "per_listener_settings false"
         echo "persistence false"
         echo "listener $port 127.0.0.1"
+        if [ -n "$tls" ]; then
+            echo "certfile $_mqtt_repo/tests/fixtures/tls/cert.pem"
+            echo "keyfile $_mqtt_repo/tests/fixtures/tls/key.pem"
+        fi
         if [ -n "$passwd" ]; then
             echo "allow_anonymous false"
             echo "password_file $passwd"
@@ -70,6 +80,14 @@ start_mqtt() {
         export_server MQTT_AUTH 17181
     else
         server_failed mqtt-auth "not up, or an anonymous client was not refused"
+    fi
+    # shellcheck disable=SC2016 # the topic is literally $SYS/broker/version
+    if _mqtt_start tls 17182 "" tls &&
+        mosquitto_sub -h 127.0.0.1 -p 17182 --insecure --cafile "$_mqtt_repo/tests/fixtures/tls/cert.pem" \
+            -t '$SYS/broker/version' -C 1 -W 5 | grep -q '^mosquitto version'; then
+        export_server MQTT_TLS 17182
+    else
+        server_failed mqtt-tls "not up, or not answering over TLS"
     fi
     return 0
 }

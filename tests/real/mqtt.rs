@@ -1,9 +1,10 @@
 //! Mosquitto 2.0.11 as Debian bookworm packages it (`mosquitto`), started by
 //! `scripts/servers/mqtt.server.sh`: MQTT_OPEN (allow_anonymous true, one retained message
 //! on `ajar/probe/retained` whose random payload is written to the file MQTT_OPEN_PAYLOAD
-//! names) and MQTT_AUTH (allow_anonymous false with a password_file). Each is scanned
+//! names), MQTT_AUTH (allow_anonymous false with a password_file) and MQTT_TLS (a TLS-only
+//! anonymous listener with the test certificate of `tests/fixtures/tls/`). Each is scanned
 //! through the binary on its own non-default port (no port hint: detection by protocol)
-//! and as an `mqtt://` target.
+//! and as an `mqtt://` (`mqtts://`) target.
 
 use serde_json::Value;
 
@@ -132,4 +133,41 @@ async fn mosquitto_with_a_password_file_requires_credentials() {
         f["evidence"][0]["response"], "CONNACK return code 5 (not authorized)",
         "{f:#}"
     );
+}
+
+/// The TLS-only listener resets a plain-text CONNECT; detection retries over TLS, and
+/// `mqtts://` goes there at once. Only `$SYS` topics hold retained messages here: open,
+/// at the severity of system data only.
+#[tokio::test]
+async fn mosquitto_over_tls_is_found_on_any_port_and_as_mqtts() {
+    let Some(addr) = server("MQTT_TLS") else {
+        return;
+    };
+    for target in [addr.clone(), format!("mqtts://{addr}")] {
+        let (f, _) = scan(&target).await;
+        assert_eq!(
+            (
+                &f["service"],
+                &f["exposure"],
+                &f["check"],
+                &f["version"],
+                &f["tls"]
+            ),
+            (
+                &Value::from("mqtt"),
+                &Value::from("open"),
+                &Value::from("mqtt-open"),
+                &Value::from("2.0.11"),
+                &Value::from(true)
+            ),
+            "{target}: {f:#}"
+        );
+        assert_eq!(f["severity"], "medium", "{f:#}");
+        assert_eq!(f["inventory"]["user_items"], 0, "{f:#}");
+        assert_eq!(f["evidence"][0]["probe"], "mqtts", "{f:#}");
+        assert_eq!(
+            f["evidence"][0]["response"], "CONNACK return code 0 (connection accepted)",
+            "{f:#}"
+        );
+    }
 }
