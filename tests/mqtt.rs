@@ -504,12 +504,22 @@ async fn no_suback_is_undetermined() {
     )
     .await;
     let finding = scan(&server).await;
-    assert_eq!(finding.exposure, Exposure::Undetermined);
-    assert!(
-        finding.summary.contains("SUBSCRIBE got no SUBACK"),
-        "{}",
-        finding.summary
+    assert_eq!(
+        (finding.exposure, finding.severity),
+        (Exposure::Undetermined, Severity::Low)
     );
+    assert_eq!(
+        finding.summary,
+        "MQTT broker accepts anonymous MQTT 3.1.1 clients, but SUBSCRIBE got no SUBACK (nothing before the timeout)"
+    );
+    assert_eq!(
+        evidence(&finding)[1],
+        (
+            SUBSCRIBE.to_string(),
+            "no SUBACK: nothing before the timeout".to_string()
+        )
+    );
+    assert_eq!(finding.inventory, None);
 }
 
 /// One PUBLISH packet: topic, QoS 0, RETAIN as given, payload.

@@ -12,8 +12,11 @@ use crate::targets::Endpoint;
 
 /// One probe run: where it talks to, its trace, and the CONNACKs so far.
 pub(super) struct Probe<'a> {
+    /// The endpoint probed, for the finding.
     pub endpoint: &'a Endpoint,
+    /// Whether the connection is TLS.
     pub tls: bool,
+    /// Where the exchanges are recorded.
     pub trace: &'a mut Trace,
     /// The CONNACKs so far, for summaries (`MQTT 3.1.1 return code 1 (...)`).
     pub history: Vec<String>,
@@ -52,7 +55,10 @@ impl Probe<'_> {
         let user = seen.topics.iter().filter(|t| !t.name.starts_with('$'));
         let user = user.count();
         let Some(codes) = &seen.codes else {
-            let why = seen.ended.clone().unwrap_or_else(|| "no SUBACK".into());
+            let why = seen
+                .ended
+                .clone()
+                .unwrap_or_else(|| "nothing before the timeout".into());
             self.trace.record(request, format!("no SUBACK: {why}"));
             let summary = format!(
                 "MQTT broker accepts anonymous MQTT {} clients, but SUBSCRIBE got no SUBACK ({why})",
