@@ -492,6 +492,38 @@ async fn refused_subscriptions_are_undetermined() {
     );
 }
 
+/// Mosquitto grants `#` to anonymous clients its empty acl_file denies every read, then
+/// sends nothing (captured): a grant alone is not proof of readable data.
+#[tokio::test]
+async fn a_grant_without_any_retained_message_is_undetermined() {
+    let (server, _) = fake(
+        false,
+        Script {
+            connack: |_, _| Reply::Bytes(fixture("connack-open-v311.bin")),
+            after_subscribe: fixture("suback-acl-deny-v311.bin"),
+        },
+    )
+    .await;
+    let finding = scan(&server).await;
+    assert_eq!(
+        (finding.exposure, finding.severity, finding.check.as_str()),
+        (Exposure::Undetermined, Severity::Low, "mqtt-undetermined")
+    );
+    assert_eq!(finding.inventory, None);
+    assert_eq!(
+        finding.summary,
+        "MQTT broker accepts anonymous MQTT 3.1.1 clients and grants # but sent no retained message within 400 ms: an ACL may deny reads, or nothing is retained"
+    );
+    assert_eq!(
+        evidence(&finding)[1],
+        (
+            SUBSCRIBE.to_string(),
+            "SUBACK #: granted QoS 0, $SYS/#: granted QoS 0; 0 retained topics (0 outside $SYS)"
+                .to_string()
+        )
+    );
+}
+
 /// A CONNACK without a SUBACK after it is not proof of readable data.
 #[tokio::test]
 async fn no_suback_is_undetermined() {

@@ -10,6 +10,8 @@
 #                     password) with one user
 #   17182  MQTT_TLS   a TLS-only listener (the throw-away certificate of tests/fixtures/tls/),
 #                     allow_anonymous true, no retained message of its own
+#   17183  MQTT_ACL   allow_anonymous true with an empty acl_file: anonymous clients connect
+#                     and are granted `#`, but may read (and write) nothing
 # No persistence: data lives in memory, configs and logs under $AJAR_SERVERS_DIR.
 # The retained payload is written to $AJAR_SERVERS_DIR/mqtt-open/payload for the tests
 # (MQTT_OPEN_PAYLOAD in the env file names it).
@@ -22,11 +24,11 @@ _mqtt_secret() {
     od -An -N16 -tx1 /dev/urandom | tr -d ' \n'
 }
 
-# _mqtt_start NAME PORT [PASSWORD_FILE] [tls]: one mosquitto with its config in
-# $AJAR_SERVERS_DIR/mqtt-NAME; anonymous unless a password file is given, TLS-only with
-# a fourth argument.
+# _mqtt_start NAME PORT [PASSWORD_FILE] [tls|acl]: one mosquitto with its config in
+# $AJAR_SERVERS_DIR/mqtt-NAME; anonymous unless a password file is given; `tls` makes the
+# listener TLS-only, `acl` adds an empty acl_file (no access for anyone).
 _mqtt_start() {
-    local name=$1 port=$2 passwd=${3:-} tls=${4:-} d=$AJAR_SERVERS_DIR/mqtt-$1
+    local name=$1 port=$2 passwd=${3:-} mode=${4:-} d=$AJAR_SERVERS_DIR/mqtt-$1
     mkdir -p "$d"
     {
         # Started as root, mosquitto drops to the `mosquitto` user, which cannot read the
@@ -35,9 +37,13 @@ _mqtt_start() {
         echo "per_listener_settings false"
         echo "persistence false"
         echo "listener $port 127.0.0.1"
-        if [ -n "$tls" ]; then
+        if [ "$mode" = tls ]; then
             echo "certfile $_mqtt_repo/tests/fixtures/tls/cert.pem"
             echo "keyfile $_mqtt_repo/tests/fixtures/tls/key.pem"
+        fi
+        if [ "$mode" = acl ]; then
+            : >"$d/acl"
+            echo "acl_file $d/acl"
         fi
         if [ -n "$passwd" ]; then
             echo "allow_anonymous false"
@@ -88,6 +94,15 @@ start_mqtt() {
         export_server MQTT_TLS 17182
     else
         server_failed mqtt-tls "not up, or not answering over TLS"
+    fi
+    # A retained message published there is dropped (no write access; Mosquitto still
+    # acknowledges it), and a reader of # gets nothing.
+    if _mqtt_start acl 17183 "" acl &&
+        mosquitto_pub -h 127.0.0.1 -p 17183 -q 1 -r -t ajar/probe/retained -m x &&
+        [ -z "$(mosquitto_sub -h 127.0.0.1 -p 17183 -t '#' -C 1 -W 2 2>/dev/null)" ]; then
+        export_server MQTT_ACL 17183
+    else
+        server_failed mqtt-acl "not up, or the empty ACL let a client publish or read"
     fi
     return 0
 }

@@ -2,7 +2,8 @@
 //! `scripts/servers/mqtt.server.sh`: MQTT_OPEN (allow_anonymous true, one retained message
 //! on `ajar/probe/retained` whose random payload is written to the file MQTT_OPEN_PAYLOAD
 //! names), MQTT_AUTH (allow_anonymous false with a password_file) and MQTT_TLS (a TLS-only
-//! anonymous listener with the test certificate of `tests/fixtures/tls/`). Each is scanned
+//! anonymous listener with the test certificate of `tests/fixtures/tls/`) and MQTT_ACL
+//! (anonymous, with an empty acl_file that denies every read). Each is scanned
 //! through the binary on its own non-default port (no port hint: detection by protocol)
 //! and as an `mqtt://` (`mqtts://`) target.
 
@@ -170,4 +171,35 @@ async fn mosquitto_over_tls_is_found_on_any_port_and_as_mqtts() {
             "{f:#}"
         );
     }
+}
+
+/// An empty acl_file: Mosquitto accepts the anonymous client and grants `#`, then delivers
+/// nothing. Not open: nothing could be read.
+#[tokio::test]
+async fn mosquitto_whose_acl_denies_reads_is_undetermined() {
+    let Some(addr) = server("MQTT_ACL") else {
+        return;
+    };
+    let (f, _) = scan(&addr).await;
+    assert_eq!(
+        (&f["service"], &f["exposure"], &f["check"], &f["severity"]),
+        (
+            &Value::from("mqtt"),
+            &Value::from("undetermined"),
+            &Value::from("mqtt-undetermined"),
+            &Value::from("low")
+        ),
+        "{f:#}"
+    );
+    assert!(f["inventory"].is_null(), "{f:#}");
+    assert_eq!(
+        f["summary"],
+        "MQTT broker accepts anonymous MQTT 3.1.1 clients and grants # but sent no retained message within 1000 ms: an ACL may deny reads, or nothing is retained",
+        "{f:#}"
+    );
+    assert_eq!(
+        f["evidence"][1]["response"],
+        "SUBACK #: granted QoS 0, $SYS/#: granted QoS 0; 0 retained topics (0 outside $SYS)",
+        "{f:#}"
+    );
 }

@@ -12,9 +12,11 @@
 //!    0x87 (not authorized) and 0x8C (bad authentication method) mean credentials are
 //!    required. Anything else a broker refuses with is `undetermined`.
 //! 2. When accepted: SUBSCRIBE to `#` and `$SYS/#` at QoS 0 (`retained.rs`). `open` only
-//!    when SUBACK grants `#`: any client can then read every topic. The finding lists the
-//!    topics that hold a retained message (names and payload sizes, never payloads) and
-//!    the broker version from `$SYS/broker/version`.
+//!    when SUBACK grants `#` and at least one retained message arrives in the window
+//!    (Mosquitto grants `#` to a client its ACL denies every read, then sends nothing):
+//!    anonymous clients can then read topics. The finding lists the topics that hold a
+//!    retained message (names and payload sizes, never payloads) and the broker version
+//!    from `$SYS/broker/version`. A grant with nothing delivered is `undetermined`.
 //! 3. DISCONNECT.
 //!
 //! Never PUBLISH, never a will, never credentials. Sources: the OASIS MQTT 3.1.1 and 5.0
@@ -50,7 +52,7 @@ pub static PROBE: NativeProbe = NativeProbe {
         id: "mqtt",
         name: "MQTT 3.1.1/5.0 brokers (Mosquitto, EMQX, HiveMQ, VerneMQ)",
         ports: &[1883, 8883],
-        check: "CONNECT without user name or password (3.1.1, then 5.0 if refused); open when CONNACK accepts and SUBACK grants #, listing retained topic names (never payloads); CONNACK 4/5 or 0x86/0x87 is auth-required",
+        check: "CONNECT without user name or password (3.1.1, then 5.0 if refused); open when CONNACK accepts, SUBACK grants # and retained messages arrive, listing retained topic names (never payloads); CONNACK 4/5 or 0x86/0x87 is auth-required",
         severity: Severity::High,
         remediation: "Refuse anonymous clients (Mosquitto: allow_anonymous false with a password_file or an auth plugin; the broker's own authentication elsewhere), restrict topics with ACLs (acl_file), bind listeners to private interfaces, and use TLS (port 8883) for remote clients.",
         references: &[

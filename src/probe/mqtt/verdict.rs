@@ -1,5 +1,6 @@
 //! How the MQTT probe turns what a broker said into a finding: the verdict after SUBACK
-//! (open only when `#` is granted), the inventory of retained topics, and the summaries.
+//! (open only when `#` is granted and at least one retained message came), the inventory
+//! of retained topics, and the summaries.
 
 use std::time::Duration;
 
@@ -91,11 +92,22 @@ impl Probe<'_> {
             (Some(p), Some(v)) => format!("{p} {v}"),
             _ => "MQTT broker".into(),
         };
-        if !codes.first().copied().is_some_and(retained::granted) {
-            let summary = format!(
-                "{name} accepts anonymous MQTT {} clients but refuses them a subscription to #",
-                version.label()
-            );
+        let subscribed = codes.first().copied().is_some_and(retained::granted);
+        // Mosquitto 2.0.11 grants `#` even when its acl_file denies every read, and then
+        // delivers nothing: a grant alone does not prove that anything can be read.
+        if !subscribed || seen.topics.is_empty() {
+            let summary = if subscribed {
+                format!(
+                    "{name} accepts anonymous MQTT {} clients and grants # but sent no retained message within {} ms: an ACL may deny reads, or nothing is retained",
+                    version.label(),
+                    window.as_millis()
+                )
+            } else {
+                format!(
+                    "{name} accepts anonymous MQTT {} clients but refuses them a subscription to #",
+                    version.label()
+                )
+            };
             let mut outcome = self.found(Exposure::Undetermined, None, None, summary, version);
             if let ProbeOutcome::Found(f) = &mut outcome {
                 f.product = product.map(str::to_string);
