@@ -35,6 +35,7 @@ mod lookalikes;
 mod memcached;
 mod memory;
 mod mongodb;
+mod mqtt;
 mod mysql;
 mod nats;
 mod panels;

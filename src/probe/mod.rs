@@ -16,6 +16,7 @@ pub mod kibana;
 pub mod ldap;
 pub mod memcached;
 pub mod mongodb;
+pub mod mqtt;
 pub mod mysql;
 pub mod nats;
 pub mod panels;

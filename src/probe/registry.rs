@@ -40,6 +40,7 @@ pub static NATIVE: &[&NativeProbe] = &[
     &super::ldap::PROBE,
     &super::zookeeper::PROBE,
     &super::amqp::PROBE,
+    &super::mqtt::PROBE,
 ];
 
 /// One native protocol probe and the facts the rest of ajar needs about it.

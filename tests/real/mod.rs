@@ -46,6 +46,7 @@ mod ldap;
 mod amqp;
 mod memcached;
 mod mongodb;
+mod mqtt;
 mod mysql;
 mod nats;
 mod postgres;
