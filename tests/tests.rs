@@ -19,6 +19,7 @@
 
 mod support;
 
+mod cassandra;
 mod cli;
 mod detection;
 mod elastic;

@@ -7,6 +7,7 @@
 //!   ([`panels`]).
 //! - [`mongodb`]: the MongoDB wire protocol (OP_MSG, and OP_QUERY for pre-3.6 servers).
 
+pub mod cassandra;
 pub mod elastic;
 pub mod http;
 pub mod kibana;
