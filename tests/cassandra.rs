@@ -362,10 +362,15 @@ fn cassandra_2_1() -> Product {
 type Log = Arc<Mutex<Vec<String>>>;
 
 async fn fake(product: Product) -> (FakeServer, Log) {
+    fake_over(false, product).await
+}
+
+/// A fake behind TLS (client_encryption_options enabled, optional: false).
+async fn fake_over(tls: bool, product: Product) -> (FakeServer, Log) {
     let log: Log = Arc::default();
     let seen = log.clone();
     let product = Arc::new(product);
-    let server = serve(false, move |conn: BoxConn| {
+    let server = serve(tls, move |conn: BoxConn| {
         let (log, product) = (seen.clone(), product.clone());
         async move { session(conn, &product, &log).await }
     })
@@ -1182,6 +1187,70 @@ async fn oversized_frames_and_wrong_streams_are_never_open() {
         }
         other => panic!("{other:?}"),
     }
+    // A well-formed SUPPORTED, but on stream 7 where the request went on stream 1.
+    let elsewhere = serve(false, |mut conn: BoxConn| async move {
+        let mut buf = [0u8; 9];
+        let _ = conn.read_exact(&mut buf).await;
+        let body = supported(&[("CQL_VERSION", strings(&["3.4.4"]))]);
+        let _ = conn.write_all(&frame(4, [0, 7], 0x06, &body)).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    })
+    .await;
+    let outcome = cassandra::probe(
+        &context(),
+        &elsewhere.endpoint(),
+        false,
+        &mut Trace::new("t"),
+    )
+    .await;
+    match outcome {
+        ProbeOutcome::NotThis { note, .. } => {
+            assert_eq!(note, "not CQL: a response on stream 7, not the request's");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A server that speaks neither v4 nor v3 (Cassandra 2.0: v1 and v2) is CQL, not judged.
+#[tokio::test]
+async fn a_server_refusing_v4_and_v3_is_undetermined() {
+    let mut old = cassandra_2_1();
+    old.versions = &[1, 2];
+    old.refusal = |asked| {
+        (
+            2,
+            format!("Invalid or unsupported protocol version: {asked}"),
+        )
+    };
+    let (server, log) = fake(old).await;
+    let f = scan(&server, false).await;
+    assert_eq!(
+        (f.check.as_str(), f.exposure),
+        ("cassandra-undetermined", Exposure::Undetermined)
+    );
+    assert_eq!(detail(&f, "protocol_version"), Some("v3"));
+    assert_eq!(
+        f.summary,
+        "a CQL server that speaks neither protocol v4 nor v3 (Cassandra before 2.1): ERROR 0x000A: Invalid or unsupported protocol version: 3"
+    );
+    assert_eq!(
+        cql_requests(&log),
+        Vec::<String>::new(),
+        "nothing past OPTIONS"
+    );
+}
+
+/// A TLS-only native port (9142): the plain attempt is dropped, the TLS retry lists.
+#[tokio::test]
+async fn a_tls_only_port_is_scanned_over_tls() {
+    let (server, _) = fake_over(true, cassandra_4_plus("5.0.2", "3.4.7", Login::Open)).await;
+    let f = scan(&server, false).await;
+    assert!(f.tls);
+    assert_eq!(
+        (f.check.as_str(), f.exposure, f.version.as_deref()),
+        ("cassandra-open", Exposure::Open, Some("5.0.2"))
+    );
+    assert_eq!(f.evidence[0].probe, "cql+tls");
 }
 
 /// Detection by protocol on any port, through the binary, as a bare `127.0.0.1:PORT`.

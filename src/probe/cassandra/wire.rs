@@ -405,6 +405,19 @@ mod tests {
     }
 
     #[test]
+    fn a_protocol_error_is_recognised_as_cql_in_answer_to_other_bytes() {
+        let mut body = PROTOCOL_ERROR.to_be_bytes().to_vec();
+        string(&mut body, "Invalid or unsupported protocol version (71)");
+        let mut reply = vec![0x85, 0, 0x20, 0x2F, ERROR];
+        reply.extend_from_slice(&u32::try_from(body.len()).expect("len").to_be_bytes());
+        reply.extend_from_slice(&body);
+        assert!(is_protocol_error(&reply));
+        reply[HEADER_LEN + 3] = 0x0B;
+        assert!(!is_protocol_error(&reply), "another error code");
+        assert!(!is_protocol_error(b"HTTP/1.1 400 Bad Request\r\n\r\n"));
+    }
+
+    #[test]
     fn headers_need_the_response_bit_and_a_response_opcode() {
         assert!(parse_header(&[0x84, 0, 0, 1, 6, 0, 0, 0, 0]).is_some());
         assert!(parse_header(&[0x04, 0, 0, 1, 6, 0, 0, 0, 0]).is_none());
