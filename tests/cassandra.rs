@@ -1034,6 +1034,45 @@ async fn cassandra_2_1_refuses_v4_and_is_listed_over_v3_from_the_old_schema_tabl
     );
 }
 
+/// ScyllaDB's PasswordAuthenticator keeps Cassandra's class name; SUPPORTED still names
+/// ScyllaDB. DSE refuses a changed superuser password after the PLAIN start.
+#[tokio::test]
+async fn scylladb_and_dse_with_changed_passwords_are_auth_required() {
+    let (server, log) = fake(scylla_5_4(Login::Password(PASSWORD, "cassandra", "x9"))).await;
+    let f = scan(&server, true).await;
+    assert_eq!(
+        (f.check.as_str(), f.exposure, f.severity),
+        (
+            "scylladb-auth-required",
+            Exposure::AuthRequired,
+            Severity::Info
+        )
+    );
+    assert_eq!(detail(&f, "authenticator"), Some(PASSWORD));
+    assert_eq!(
+        evidence(&f)[2].1,
+        "ERROR 0x0100: Username and/or password are incorrect"
+    );
+    assert!(!cql_requests(&log).iter().any(|r| r.starts_with("QUERY")));
+    let (server, _) = fake(dse_6_8(Login::DseSasl("cassandra", "x9"))).await;
+    let f = scan(&server, true).await;
+    assert_eq!(
+        (f.check.as_str(), f.exposure, f.product.as_deref()),
+        (
+            "cassandra-auth-required",
+            Exposure::AuthRequired,
+            Some("DataStax Enterprise")
+        )
+    );
+    assert_eq!(
+        evidence(&f)[3],
+        (
+            "AUTH_RESPONSE SASL PLAIN user cassandra",
+            "ERROR 0x0100: Failed to login. Please re-try."
+        )
+    );
+}
+
 /// READY without a listing in the shape a real server sends never makes `open`.
 #[tokio::test]
 async fn ready_with_an_odd_or_refused_listing_is_undetermined() {

@@ -61,9 +61,7 @@ impl Judge<'_> {
             wire::ERROR => {
                 let facts = describe_error(reader);
                 self.trace.record(&request, &facts);
-                if wire::body(header.flags, &body)
-                    .and_then(wire::parse_error)
-                    .is_some_and(|(code, _)| code == wire::BAD_CREDENTIALS)
+                if wire::parse_error(reader).is_some_and(|(code, _)| code == wire::BAD_CREDENTIALS)
                 {
                     self.found(
                         Exposure::AuthRequired,

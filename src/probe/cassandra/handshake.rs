@@ -69,7 +69,13 @@ impl Server {
             return None;
         }
         let protocol_versions: Vec<String> = values("PROTOCOL_VERSIONS")
-            .map(|v| v.iter().take(16).map(|s| clip(s, 24)).collect())
+            .map(|v| {
+                v.iter()
+                    .take(16)
+                    .filter(|s| s.len() <= 24 && s.bytes().all(|b| b.is_ascii_graphic()))
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default();
         let product = if options.iter().any(|(k, _)| k.starts_with("SCYLLA_")) {
             Product::Scylla
@@ -160,10 +166,7 @@ impl Judge<'_> {
                 }
                 wire::ERROR => {
                     let error = wire::parse_error(reader);
-                    let facts = match wire::body(header.flags, &body) {
-                        Some(reader) => describe_error(reader),
-                        None => "a malformed ERROR".into(),
-                    };
+                    let facts = describe_error(reader);
                     self.trace.record(&request, &facts);
                     let Some((code, message)) = error else {
                         return Err(not_cql("a malformed CQL ERROR".into(), &[]));

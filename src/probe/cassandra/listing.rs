@@ -272,9 +272,7 @@ impl Judge<'_> {
                 Failed::Other("a RESULT that is not a Rows result of text columns".into())
             }),
             wire::ERROR => {
-                let code = wire::body(header.flags, &body)
-                    .and_then(wire::parse_error)
-                    .map_or(-1, |(code, _)| code);
+                let code = wire::parse_error(reader).map_or(-1, |(code, _)| code);
                 Err(Failed::Error(code, describe_error(reader)))
             }
             op => Err(Failed::Other(format!("an unexpected opcode 0x{op:02x}"))),

@@ -283,9 +283,11 @@ pub fn parse_supported(mut body: Reader<'_>) -> Option<Vec<(String, Vec<String>)
         .collect()
 }
 
-/// AUTHENTICATE: the authenticator's class name.
+/// AUTHENTICATE: the authenticator's class name, a printable Java class name.
 pub fn parse_authenticate(mut body: Reader<'_>) -> Option<String> {
-    body.string().filter(|name| !name.is_empty())
+    body.string()
+        .filter(|name| !name.is_empty() && name.len() <= 200)
+        .filter(|name| name.bytes().all(|b| b.is_ascii_graphic()))
 }
 
 /// AUTH_CHALLENGE or AUTH_SUCCESS: the token (`None` inside for a null one).
