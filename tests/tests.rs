@@ -21,6 +21,7 @@ mod support;
 
 mod beanstalkd;
 mod amqp;
+mod cassandra;
 mod cli;
 mod clickhouse;
 mod detection;

@@ -10,6 +10,7 @@
 pub mod beanstalkd;
 pub mod clickhouse;
 pub mod amqp;
+pub mod cassandra;
 pub mod elastic;
 pub mod http;
 pub mod kibana;

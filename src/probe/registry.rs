@@ -41,6 +41,7 @@ pub static NATIVE: &[&NativeProbe] = &[
     &super::zookeeper::PROBE,
     &super::amqp::PROBE,
     &super::mqtt::PROBE,
+    &super::cassandra::PROBE,
 ];
 
 /// One native protocol probe and the facts the rest of ajar needs about it.
