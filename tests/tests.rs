@@ -19,8 +19,8 @@
 
 mod support;
 
-mod beanstalkd;
 mod amqp;
+mod beanstalkd;
 mod cassandra;
 mod cli;
 mod clickhouse;

@@ -7,10 +7,10 @@
 //!   ([`panels`]).
 //! - [`mongodb`]: the MongoDB wire protocol (OP_MSG, and OP_QUERY for pre-3.6 servers).
 
-pub mod beanstalkd;
-pub mod clickhouse;
 pub mod amqp;
+pub mod beanstalkd;
 pub mod cassandra;
+pub mod clickhouse;
 pub mod elastic;
 pub mod http;
 pub mod kibana;

@@ -40,10 +40,10 @@ pub fn server(name: &str) -> Option<String> {
     }
 }
 
+mod amqp;
 mod beanstalkd;
 mod clickhouse;
 mod ldap;
-mod amqp;
 mod memcached;
 mod mongodb;
 mod mqtt;
