@@ -18,6 +18,8 @@ pub mod pii;
 pub mod postgres;
 pub mod redis;
 pub mod registry;
+pub mod rsync;
+pub mod tarantool;
 pub mod trace;
 
 use crate::finding::Finding;

@@ -34,6 +34,8 @@ pub static NATIVE: &[&NativeProbe] = &[
     &super::postgres::PROBE,
     &super::redis::PROBE,
     &super::memcached::PROBE,
+    &super::tarantool::PROBE,
+    &super::rsync::PROBE,
 ];
 
 /// One native protocol probe and the facts the rest of ajar needs about it.
