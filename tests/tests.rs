@@ -37,4 +37,5 @@ mod postgres;
 mod real;
 mod redis;
 mod scope;
+mod tarantool;
 mod user_probes;

@@ -45,4 +45,5 @@ mod mysql;
 mod postgres;
 mod redis;
 mod servers;
+mod tarantool;
 mod web;

@@ -123,23 +123,9 @@ pub fn select(space: u64, limit: u64, sync: u64) -> Vec<u8> {
     out
 }
 
-/// How many more bytes the size prefix starting with `first` takes, and the size when the
-/// prefix is one byte: `None` when `first` starts no MessagePack unsigned integer.
-pub fn size_prefix(first: u8) -> Option<(usize, Option<u64>)> {
-    match first {
-        0x00..=0x7f => Some((0, Some(u64::from(first)))),
-        0xcc => Some((1, None)),
-        0xcd => Some((2, None)),
-        0xce => Some((4, None)),
-        0xcf => Some((8, None)),
-        _ => None,
-    }
-}
-
-/// The size a multi-byte prefix gives (big-endian).
-pub fn size_of(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
-}
+/// The first byte of every reply: its size is a MessagePack uint 32 (`0xce`), as
+/// Tarantool always writes it (a fixed 5-byte prefix, so a server can fill it in last).
+pub const SIZE_PREFIX: u8 = 0xce;
 
 /// One `_vspace` tuple's identity: `[id, owner, name, engine, ...]`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -186,21 +186,17 @@ async fn exchange(stream: &mut BoxStream, step: Duration) -> Result<Option<Reply
         Stop::Silent => "no answer before the timeout".to_string(),
         Stop::Closed(why) => why,
     };
-    let mut first = [0u8; 1];
-    read_exact(stream, &mut first, step).await.map_err(why)?;
-    let Some((more, short)) = iproto::size_prefix(first[0]) else {
+    let mut prefix = [0u8; 5];
+    read_exact(stream, &mut prefix[..1], step)
+        .await
+        .map_err(why)?;
+    if prefix[0] != iproto::SIZE_PREFIX {
         return Ok(None);
-    };
-    let size = match short {
-        Some(size) => size,
-        None => {
-            let mut prefix = [0u8; 8];
-            read_exact(stream, &mut prefix[..more], step)
-                .await
-                .map_err(why)?;
-            iproto::size_of(&prefix[..more])
-        }
-    };
+    }
+    read_exact(stream, &mut prefix[1..], step)
+        .await
+        .map_err(why)?;
+    let size = u64::from(u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]));
     let cut = size > MAX_REPLY as u64;
     let len = usize::try_from(size).unwrap_or(MAX_REPLY).min(MAX_REPLY);
     let mut packet = vec![0u8; len];
