@@ -36,6 +36,7 @@ mod panels;
 mod postgres;
 mod real;
 mod redis;
+mod rsync;
 mod scope;
 mod tarantool;
 mod user_probes;

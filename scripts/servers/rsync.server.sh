@@ -7,12 +7,19 @@
 #                        ajar_locked (auth users = ajar, a random password in a mode-600
 #                        secrets file); each serves an empty directory under $AJAR_SERVERS_DIR
 
-# _rsync_says PORT TEXT: the first line the daemon on PORT answers after its greeting, once
-# it was sent "@RSYNCD: 30.0" and TEXT (a module name).
+# _rsync_says PORT TEXT: the first line the daemon on PORT answers after its greeting (which
+# must be an @RSYNCD line), once it was sent "@RSYNCD: 30.0" and TEXT (a module name).
 _rsync_says() {
     local greeting reply
     exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
     IFS= read -r -t 5 greeting <&3
+    case $greeting in
+    "@RSYNCD: "*) ;;
+    *)
+        exec 3<&- 3>&-
+        return 1
+        ;;
+    esac
     printf '@RSYNCD: 30.0\n%s\n' "$2" >&3
     IFS= read -r -t 5 reply <&3
     exec 3<&- 3>&-

@@ -44,6 +44,7 @@ mod memcached;
 mod mysql;
 mod postgres;
 mod redis;
+mod rsync;
 mod servers;
 mod tarantool;
 mod web;

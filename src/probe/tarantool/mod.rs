@@ -196,7 +196,9 @@ async fn exchange(stream: &mut BoxStream, step: Duration) -> Result<Option<Reply
     read_exact(stream, &mut prefix[1..], step)
         .await
         .map_err(why)?;
-    let size = u64::from(u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]));
+    let size = u64::from(u32::from_be_bytes([
+        prefix[1], prefix[2], prefix[3], prefix[4],
+    ]));
     let cut = size > MAX_REPLY as u64;
     let len = usize::try_from(size).unwrap_or(MAX_REPLY).min(MAX_REPLY);
     let mut packet = vec![0u8; len];
