@@ -274,8 +274,16 @@ async fn at_most_32_modules_are_asked_for() {
 
 #[tokio::test]
 async fn modules_that_never_answer_are_undetermined_never_open() {
-    let daemon = Daemon::new(LIST, &[("ajar_open", None), ("ajar_locked", None)]);
-    let (server, _) = fake(daemon).await;
+    let list = b"ajar_open\t\najar_locked\t\nthird\t\n@RSYNCD: EXIT\n";
+    let daemon = Daemon::new(
+        list,
+        &[
+            ("ajar_open", None),
+            ("ajar_locked", None),
+            ("third", Some(OK)),
+        ],
+    );
+    let (server, log) = fake(daemon).await;
     let cx = support::context(Duration::from_millis(300));
     let mut trace = Trace::new(server.addr);
     let outcome = rsync::probe(&cx, &server.endpoint(), false, &mut trace).await;
@@ -285,13 +293,24 @@ async fn modules_that_never_answer_are_undetermined_never_open() {
     assert_eq!(f.exposure, Exposure::Undetermined);
     assert_eq!(
         f.summary,
-        "2 modules listed, none answered whether it is readable"
+        "3 modules listed, none answered whether it is readable"
     );
     assert_eq!(
         detail(&f, "unjudged_modules"),
-        Some("ajar_open, ajar_locked")
+        Some("ajar_open, ajar_locked, third")
     );
     assert!(f.inventory.is_none());
+    // After two silent modules the third (which would say OK) is not asked: each silence
+    // costs a timeout, and a module not asked is never taken for open.
+    assert_eq!(
+        trace.entries()[4].response,
+        "no verdict: not asked: 2 modules went unanswered before"
+    );
+    let asked: Vec<String> = connections(&log)
+        .iter()
+        .filter_map(|l| l.get(1).cloned())
+        .collect();
+    assert_eq!(asked, ["#list", "ajar_open", "ajar_locked"]);
 }
 
 #[tokio::test]

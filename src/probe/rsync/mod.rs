@@ -30,6 +30,9 @@ use wire::{Lines, valid_name};
 
 /// Most listed modules asked about, one connection each.
 const MAX_MODULES: usize = 32;
+/// After this many modules gave no answer within the step timeout, the rest are not asked
+/// (each would cost another timeout).
+const MAX_UNANSWERED: usize = 2;
 /// The version line sent: protocol 30 needs no digest negotiation.
 const CLIENT_VERSION: &str = "@RSYNCD: 30.0\n";
 /// Severity of an open daemon with readable modules.
@@ -108,7 +111,13 @@ pub async fn probe(
 ) -> ProbeOutcome {
     const LISTEN: &str = "(connect and listen)";
     if tls {
-        return not_this("the rsync daemon speaks plain TCP");
+        // Nothing was exchanged over TLS, so the transport is not confirmed.
+        return ProbeOutcome::NotThis {
+            note: "the rsync daemon speaks plain TCP".into(),
+            hint: None,
+            transport_confirmed: false,
+            speaks_protocol: false,
+        };
     }
     let (mut conn, first) = match connect(cx, endpoint).await {
         Ok(found) => found,
@@ -167,8 +176,18 @@ pub async fn probe(
         ),
     );
     let mut answers = Vec::new();
+    let mut unanswered = 0usize;
     for name in modules.iter().take(MAX_MODULES) {
-        let access = ask(cx, endpoint, name).await;
+        let access = if unanswered >= MAX_UNANSWERED {
+            Access::Unknown(format!(
+                "not asked: {MAX_UNANSWERED} modules went unanswered before"
+            ))
+        } else {
+            ask(cx, endpoint, name).await
+        };
+        if matches!(&access, Access::Unknown(why) if why.starts_with("no answer")) {
+            unanswered = unanswered.saturating_add(1);
+        }
         let said = match &access {
             Access::Open => {
                 "@RSYNCD: OK: readable without authentication (hung up, no arguments sent)"

@@ -97,7 +97,13 @@ pub async fn probe(
     trace: &mut Trace,
 ) -> ProbeOutcome {
     if tls {
-        return not_this("Tarantool IPROTO is plain TCP");
+        // Nothing was exchanged over TLS, so the transport is not confirmed.
+        return ProbeOutcome::NotThis {
+            note: "Tarantool IPROTO is plain TCP".into(),
+            hint: None,
+            transport_confirmed: false,
+            speaks_protocol: false,
+        };
     }
     let mut stream = match cx.net.connect(&endpoint.host, endpoint.port, false).await {
         Ok(stream) => stream,
