@@ -55,7 +55,7 @@ pub static PROBE: NativeProbe = NativeProbe {
     labels: ["tarantool", "tarantool+tls"],
     services: &[ServiceInfo {
         id: "tarantool",
-        name: "Tarantool 1.6-2.x (IPROTO)",
+        name: "Tarantool (IPROTO)",
         ports: &[3301],
         check: "greeting gives the version; as guest, IPROTO SELECT on _vspace (281): a user space (id >= 512) visible is open (names only), only system spaces or access denied is auth-required",
         severity: SEVERITY,
