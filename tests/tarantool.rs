@@ -59,7 +59,14 @@ async fn fake(greeting: &'static [u8], reply: Vec<u8>) -> (FakeServer, Log) {
             request.extend_from_slice(&body);
             seen.lock().expect("log").push(request);
             let _ = conn.write_all(&reply).await;
-            tokio::time::sleep(Duration::from_secs(3)).await;
+            // Anything sent after the reply is logged too, and fails the tests.
+            let mut more = [0u8; 4096];
+            let later = tokio::time::timeout(Duration::from_secs(3), conn.read(&mut more));
+            if let Ok(Ok(n)) = later.await
+                && n > 0
+            {
+                seen.lock().expect("log").push(more[..n].to_vec());
+            }
         }
     })
     .await;

@@ -13,7 +13,8 @@ _tarantool_start() {
     local name=$1 port=$2 grant=$3 d=$AJAR_SERVERS_DIR/tarantool-$1
     mkdir -p "$d"
     {
-        echo "box.cfg{listen = '127.0.0.1:$port', work_dir = '$d', log_level = 5}"
+        # Listen only once the space and the grant exist, so a greeting means set up.
+        echo "box.cfg{work_dir = '$d', log_level = 5}"
         echo "box.once('ajar_probe', function()"
         echo "    local s = box.schema.space.create('ajar_probe_space')"
         echo "    s:create_index('primary')"
@@ -23,6 +24,7 @@ _tarantool_start() {
             echo "    box.schema.user.grant('guest', 'read', 'space', 'ajar_probe_space')"
         fi
         echo "end)"
+        echo "box.cfg{listen = '127.0.0.1:$port'}"
     } >"$d/init.lua"
     start_bg "tarantool-$name" tarantool "$d/init.lua"
     wait_port "$port" 30
