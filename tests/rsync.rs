@@ -391,3 +391,30 @@ async fn other_protocols_are_not_rsync() {
         "{outcome:?}"
     );
 }
+
+#[tokio::test]
+async fn an_rsync_uri_pins_the_probe_through_the_binary() {
+    let daemon = Daemon::new(
+        LIST,
+        &[("ajar_open", Some(OK)), ("ajar_locked", Some(AUTHREQD))],
+    );
+    let (server, log) = fake(daemon).await;
+    let target = format!("rsync://127.0.0.1:{}", server.addr.port());
+    let out = crate::support::cli::Run::new(&["scan", &target, "-f", "json", "--timeout", "5s"])
+        .output()
+        .await;
+    let report = crate::support::cli::json(&out);
+    let f = &report["results"][0];
+    assert_eq!(f["service"], "rsync", "{report:#}");
+    assert_eq!(f["check"], "rsync-open", "{report:#}");
+    assert_eq!(
+        f["inventory"]["items"][0]["name"], "ajar_open",
+        "{report:#}"
+    );
+    assert_eq!(
+        f["details"]["protected_modules"], "ajar_locked",
+        "{report:#}"
+    );
+    assert_eq!(report["results"].as_array().map(Vec::len), Some(1));
+    sent_only(&log, &["#list", "ajar_open", "ajar_locked"]);
+}
