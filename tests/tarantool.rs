@@ -305,13 +305,23 @@ async fn greetings_of_other_protocols_are_not_tarantool() {
         }
     })
     .await;
+    // An SSH banner, shorter than a greeting, then silence: not this, without waiting.
+    let ssh = serve(false, move |mut conn: BoxConn| async move {
+        let _ = conn.write_all(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n").await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    })
+    .await;
     let cx = support::context(Duration::from_secs(2));
-    let mut trace = Trace::new(server.addr);
-    let outcome = tarantool::probe(&cx, &server.endpoint(), false, &mut trace).await;
-    assert!(
-        matches!(&outcome, ProbeOutcome::NotThis { note, .. } if note.starts_with("not a Tarantool greeting")),
-        "{outcome:?}"
-    );
+    for server in [&server, &ssh] {
+        let mut trace = Trace::new(server.addr);
+        let started = std::time::Instant::now();
+        let outcome = tarantool::probe(&cx, &server.endpoint(), false, &mut trace).await;
+        assert!(
+            matches!(&outcome, ProbeOutcome::NotThis { note, .. } if note.starts_with("not a Tarantool greeting")),
+            "{outcome:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(1));
+    }
 }
 
 #[tokio::test]

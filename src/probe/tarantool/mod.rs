@@ -110,19 +110,19 @@ pub async fn probe(
         Err(e) => return ProbeOutcome::from_connect_error(e),
     };
     let step = cx.net.timeout;
-    let mut bytes = [0u8; GREETING_LEN];
-    let greeting = match read_exact(&mut stream, &mut bytes, step).await {
-        Ok(()) => iproto::parse_greeting(&bytes),
-        Err(Stop::Silent) => {
+    let (bytes, stop) = read_greeting(&mut stream, step).await;
+    match stop {
+        Some(Stop::Silent) if bytes.is_empty() => {
             trace.record(LISTEN, "no greeting before the timeout");
             return ProbeOutcome::Silent;
         }
-        Err(Stop::Closed(why)) => {
+        Some(Stop::Closed(why)) if bytes.is_empty() => {
             trace.record(LISTEN, &why);
             return not_this(why);
         }
-    };
-    let Some(greeting) = greeting else {
+        _ => {}
+    }
+    let Some(greeting) = iproto::parse_greeting(&bytes) else {
         let preview = byte_preview(&bytes, 48);
         trace.record(LISTEN, format!("not a Tarantool greeting: {preview}"));
         return not_this(format!("not a Tarantool greeting: {preview}"));
@@ -210,6 +210,31 @@ async fn exchange(stream: &mut BoxStream, step: Duration) -> Result<Option<Reply
     let mut packet = vec![0u8; len];
     read_exact(stream, &mut packet, step).await.map_err(why)?;
     Ok(iproto::parse_reply(&packet, SYNC, cut))
+}
+
+/// Reads the 128-byte greeting, stopping early once the bytes cannot start one (another
+/// protocol's banner is not this, at once) or when the server stops sending.
+async fn read_greeting(stream: &mut BoxStream, step: Duration) -> (Vec<u8>, Option<Stop>) {
+    const PREFIX: &[u8] = b"Tarantool ";
+    let mut bytes = Vec::with_capacity(GREETING_LEN);
+    let mut chunk = [0u8; GREETING_LEN];
+    while bytes.len() < GREETING_LEN {
+        let want = GREETING_LEN.saturating_sub(bytes.len());
+        match tokio::time::timeout(step, stream.read(&mut chunk[..want])).await {
+            Err(_) => return (bytes, Some(Stop::Silent)),
+            Ok(Ok(0)) => {
+                let why = "the server closed the connection".to_string();
+                return (bytes, Some(Stop::Closed(why)));
+            }
+            Ok(Ok(n)) => bytes.extend_from_slice(&chunk[..n]),
+            Ok(Err(e)) => return (bytes, Some(Stop::Closed(format!("read failed: {e}")))),
+        }
+        let common = bytes.len().min(PREFIX.len());
+        if bytes[..common] != PREFIX[..common] {
+            return (bytes, None);
+        }
+    }
+    (bytes, None)
 }
 
 async fn read_exact(stream: &mut BoxStream, buf: &mut [u8], step: Duration) -> Result<(), Stop> {
