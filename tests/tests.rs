@@ -43,6 +43,8 @@ mod panels;
 mod postgres;
 mod real;
 mod redis;
+mod rsync;
 mod scope;
+mod tarantool;
 mod user_probes;
 mod zookeeper;

@@ -25,6 +25,8 @@ pub mod pii;
 pub mod postgres;
 pub mod redis;
 pub mod registry;
+pub mod rsync;
+pub mod tarantool;
 pub mod trace;
 pub mod zookeeper;
 

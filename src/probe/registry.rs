@@ -42,6 +42,8 @@ pub static NATIVE: &[&NativeProbe] = &[
     &super::amqp::PROBE,
     &super::mqtt::PROBE,
     &super::cassandra::PROBE,
+    &super::tarantool::PROBE,
+    &super::rsync::PROBE,
 ];
 
 /// One native protocol probe and the facts the rest of ajar needs about it.
