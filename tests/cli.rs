@@ -23,11 +23,18 @@ pub(crate) const ES7_INDICES: &str = r#"[{"health":"yellow","status":"open","ind
 pub(crate) const ES7_MAPPING: &str = r#"{"customers":{"mappings":{"properties":{"contact":{"properties":{"email":{"type":"keyword"}}},"signup":{"type":"date"}}}}}"#;
 
 pub(crate) async fn open_es() -> crate::support::FakeServer {
+    open_es_with_hits().await.0
+}
+
+/// [`open_es`] and the request lines it served, for tests that wait on its last request
+/// (`GET /customers/_mapping`).
+pub(crate) async fn open_es_with_hits()
+-> (crate::support::FakeServer, crate::support::http_fake::Hits) {
     let routes = Routes::new()
         .at("/", Reply::json(&es7_banner()))
         .at("/_cat/indices", Reply::json(ES7_INDICES))
         .at("/customers/_mapping", Reply::json(ES7_MAPPING));
-    http_server(false, routes).await.0
+    http_server(false, routes).await
 }
 
 /// Runs the binary off the async runtime, so fake servers keep serving meanwhile.
@@ -288,7 +295,7 @@ async fn probes_lists_services_and_help_teaches_by_example() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_writes_what_was_found_and_exits_130() {
-    let es = open_es().await;
+    let (es, hits) = open_es_with_hits().await;
     // Accepts connections (the kernel completes the handshake) but never answers.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -311,7 +318,20 @@ async fn ctrl_c_writes_what_was_found_and_exits_130() {
             .spawn()
             .expect("run ajar");
         // The open endpoint answers within milliseconds; the silent one holds the scan.
-        std::thread::sleep(std::time::Duration::from_millis(1500));
+        // Wait for its last request (a loaded machine starts the binary late), then a
+        // moment for its finding.
+        for _ in 0..3000 {
+            let served = hits
+                .lock()
+                .expect("hits")
+                .iter()
+                .any(|l| l.starts_with("GET /customers/_mapping"));
+            if served {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1000));
         let status = Command::new("kill")
             .args(["-INT", &child.id().to_string()])
             .status()

@@ -15,7 +15,7 @@ use crate::support::{serve_with, signed_tls_acceptor, tls_fixture};
 /// exits 143; before, the report was lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_writes_what_was_found_and_exits_143() {
-    let es = open_es().await;
+    let (es, hits) = crate::cli::open_es_with_hits().await;
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -25,7 +25,14 @@ async fn sigterm_writes_what_was_found_and_exits_143() {
             "127.0.0.1:{}",
             silent.local_addr().expect("addr").port()
         ))
-        .signal_after("-TERM", Duration::from_millis(1500))
+        // Once the open endpoint's last request is served, its finding is a moment away;
+        // the silent one holds the scan for a minute.
+        .signal_once_served(
+            "-TERM",
+            hits,
+            "GET /customers/_mapping",
+            Duration::from_millis(1000),
+        )
         .output()
         .await;
     assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));

@@ -156,6 +156,12 @@ php_admin_value[session.save_path] = $d/php-sessions
 php_admin_value[error_log] = $d/php-error.log
 EOF
     start_bg web-php-fpm php-fpm8.2 -F "${fpm_root[@]}" -y "$d/php-fpm.conf"
+    # nginx answers 502 until the pool's socket exists: wait for it (up to 20 s).
+    local i
+    for i in $(seq 200); do
+        [ -S "$d/php-fpm.sock" ] && break
+        sleep 0.1
+    done
     cat >"$d/nginx.conf" <<EOF
 user $who;
 worker_processes 1;

@@ -21,6 +21,9 @@ pub struct Run {
     stdin: Stdin,
     env: Vec<(String, String)>,
     signal_after: Option<(&'static str, Duration)>,
+    /// With `signal_after`: the delay starts once this fake has served a request line
+    /// starting with the text, not at spawn (a loaded machine starts the binary late).
+    signal_once_served: Option<(super::http_fake::Hits, String)>,
 }
 
 impl Run {
@@ -31,6 +34,7 @@ impl Run {
             stdin: Stdin::Null,
             env: Vec::new(),
             signal_after: None,
+            signal_once_served: None,
         }
     }
 
@@ -58,6 +62,20 @@ impl Run {
         self
     }
 
+    /// Sends `signal` `delay` after the fake whose `hits` these are served a request line
+    /// starting with `request` (waiting at most a minute for it).
+    pub fn signal_once_served(
+        mut self,
+        signal: &'static str,
+        hits: super::http_fake::Hits,
+        request: &str,
+        delay: Duration,
+    ) -> Run {
+        self.signal_after = Some((signal, delay));
+        self.signal_once_served = Some((hits, request.to_string()));
+        self
+    }
+
     /// Runs it to the end.
     pub async fn output(self) -> Output {
         tokio::task::spawn_blocking(move || {
@@ -81,6 +99,20 @@ impl Run {
                 let _ = input.write_all(bytes);
             }
             if let Some((signal, delay)) = self.signal_after {
+                if let Some((hits, request)) = &self.signal_once_served {
+                    let served = || {
+                        hits.lock()
+                            .expect("hits")
+                            .iter()
+                            .any(|line| line.starts_with(request.as_str()))
+                    };
+                    for _ in 0..3000 {
+                        if served() {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                }
                 std::thread::sleep(delay);
                 let status = Command::new("kill")
                     .args([signal, &child.id().to_string()])
