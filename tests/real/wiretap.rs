@@ -168,8 +168,11 @@ fn logins_seen(taps: &BTreeMap<String, Tap>) -> BTreeMap<String, Vec<String>> {
 /// Returns the relays (with what they recorded) and how many findings the scan made.
 async fn scan_through_taps(extra: &[&str]) -> (BTreeMap<String, Tap>, usize) {
     let mut taps = BTreeMap::new();
+    // Only servers: the table also carries facts for the tests (a payload file's path).
     for (name, addr) in table() {
-        taps.insert(name.clone(), tap(addr.clone()).await);
+        if addr.parse::<SocketAddr>().is_ok() {
+            taps.insert(name.clone(), tap(addr.clone()).await);
+        }
     }
     let targets: Vec<String> = taps.values().map(|t| t.addr.to_string()).collect();
     let mut args = vec!["scan", "-f", "json", "--timeout", "5s", "-q"];
@@ -192,7 +195,12 @@ async fn scan_through_taps(extra: &[&str]) -> (BTreeMap<String, Tap>, usize) {
 #[tokio::test]
 async fn a_plain_scan_sends_no_password_to_any_real_server() {
     // The servers whose default logins ajar knows; under CI=true they must all be up.
-    for name in ["PG_DEFAULT", "MYSQL_NOPASS", "PMA_COOKIE"] {
+    for name in [
+        "PG_DEFAULT",
+        "MYSQL_NOPASS",
+        "PMA_COOKIE",
+        "RABBITMQ_AMQP_GUEST",
+    ] {
         if server(name).is_none() {
             return;
         }
@@ -203,12 +211,13 @@ async fn a_plain_scan_sends_no_password_to_any_real_server() {
         seen.is_empty(),
         "a scan without --default-credentials sent logins ({found} findings): {seen:#?}"
     );
-    // The relays carried every server's traffic.
+    // Every server was reached through its relay (a server-first one that refuses, such
+    // as MySQL or an auth_required NATS, is only read from: its streams stay empty).
     for (name, tap) in &taps {
         let streams = tap.sent.lock().expect("tap lock");
         assert!(
-            streams.iter().any(|s| !s.is_empty()),
-            "{name}: ajar sent nothing through its relay"
+            !streams.is_empty(),
+            "{name}: ajar never connected through its relay"
         );
     }
 }
@@ -240,4 +249,11 @@ async fn with_default_credentials_the_same_relays_see_the_logins() {
         at("PMA_COOKIE").contains(&"`username=`".to_string()),
         "{seen:#?}"
     );
+    // AMQP's Connection.StartOk carries guest/guest as SASL PLAIN.
+    if server("RABBITMQ_AMQP_GUEST").is_some() {
+        assert!(
+            at("RABBITMQ_AMQP_GUEST").contains(&"SASL PLAIN of guest".to_string()),
+            "{seen:#?}"
+        );
+    }
 }
