@@ -8,13 +8,15 @@
 //!    while the first client-first probe runs on its own connection, so listening costs an
 //!    HTTP endpoint nothing. Bytes the server sends unasked route straight to the probe
 //!    whose greeting they are, or end detection with a note saying what it sent.
-//! 3. Client-first probes in the registry's order, the port's usual owner first. Silence
-//!    or garbage in answer to one probe never ends detection: the next probe gets its
-//!    turn. After the first silence, every later probe runs at once, each on its own
-//!    connection, within one more quarter of the step timeout (a server of their protocol
-//!    answers its first message in milliseconds), so a port silent to everything costs about
-//!    one and a quarter timeouts, whatever the number of probes, and a slow probe cannot
-//!    starve the others.
+//! 3. The port's usual owner (or the registry's first probe) alone. If it decides nothing,
+//!    the probe whose protocol its answer was in gets the next turn alone, then every
+//!    probe left runs at once, each on its own connection, within one window, raced
+//!    against the rest of the greeting wait: the first to find its service ends the
+//!    others. A TLS retry of the first probe is one of them. The window is the step
+//!    timeout when the server talked or hung up, a quarter of it after a silence (a
+//!    server of another protocol answers its first message in milliseconds), so a port
+//!    silent to everything costs about one and a quarter timeouts, and a Redis that hangs
+//!    up on HTTP is found in milliseconds, not after a stalled TLS retry.
 
 use std::time::Duration;
 
@@ -144,123 +146,147 @@ async fn run_probes(cx: &ProbeContext, endpoint: &Endpoint, trace: &mut Trace) -
         notes: Vec::new(),
         heard: false,
     };
-    let mut next = 0;
-    while next < queue.len() {
-        let probe = queue[next];
-        next += 1;
-        let mut used_tls = tls_known.unwrap_or(false);
-        let mut mark = trace.len();
-        trace.set_probe(probe.label(used_tls));
-        let mut outcome = match greeting.take() {
-            // The first probe runs while the other connection listens for a greeting.
-            Some(mut listening) => {
-                let first = {
-                    let run = turn(cx, probe, endpoint, used_tls, trace, None);
-                    tokio::pin!(run);
-                    tokio::select! {
-                        biased;
-                        heard = &mut listening => match heard {
-                            Some(bytes) => Err(bytes),
-                            None => Ok((run.await, true)),
-                        },
-                        outcome = &mut run => Ok((outcome, false)),
-                    }
-                };
-                match first {
-                    Err(bytes) => return greeted(cx, endpoint, trace, &bytes).await,
-                    Ok((outcome, false)) if outcome_may_hide_greeting(&outcome) => {
-                        if let Some(bytes) = listening.await {
-                            return greeted(cx, endpoint, trace, &bytes).await;
-                        }
-                        outcome
-                    }
-                    Ok((outcome, _)) => outcome,
+    // 1. The port's usual owner (or the first in the registry) alone, while the bare
+    //    connection listens for a greeting.
+    let first = queue[0];
+    let first_tls = tls_known.unwrap_or(false);
+    let mark = trace.len();
+    trace.set_probe(first.label(first_tls));
+    let (outcome, mut listening) = match greeting.take() {
+        Some(mut listening) => {
+            let raced = {
+                let run = turn(cx, first, endpoint, first_tls, trace, None);
+                tokio::pin!(run);
+                tokio::select! {
+                    biased;
+                    heard = &mut listening => match heard {
+                        Some(bytes) => Err(bytes),
+                        None => Ok((run.await, None)),
+                    },
+                    outcome = &mut run => Ok((outcome, Some(listening))),
                 }
-            }
-            None => turn(cx, probe, endpoint, used_tls, trace, None).await,
-        };
-        if let ProbeOutcome::WantsTls(note) = &outcome {
-            turns.note(probe, used_tls, note);
-            turns.heard = true;
-            if tls_known.is_some() {
-                continue;
-            }
-            used_tls = true;
-            mark = trace.len();
-            trace.set_probe(probe.label(true));
-            outcome = turn(cx, probe, endpoint, true, trace, None).await;
-            // The port took the TCP connection a moment ago: a TLS attempt that then hears
-            // nothing is a stalled handshake or a server waiting for another protocol,
-            // never an unreachable or silent endpoint. Keep the note; the next probe runs.
-            if matches!(outcome, ProbeOutcome::Silent | ProbeOutcome::Unreachable) {
-                let note = "no TLS answer before the timeout (handshake or request stalled)";
-                trace.record("TLS handshake", note);
-                turns.note(probe, true, note);
-                continue;
+            };
+            match raced {
+                Err(bytes) => return greeted(cx, endpoint, trace, &bytes).await,
+                Ok(done) => done,
             }
         }
-        match outcome {
-            ProbeOutcome::Found(finding) => {
-                let mut finding = completed(cx, *finding);
-                let own = trace.split_off(mark);
-                if finding.evidence.is_empty() {
-                    finding.evidence = own;
-                }
-                return Found::One(Outcome::Found(Box::new(finding)));
+        None => (
+            turn(cx, first, endpoint, first_tls, trace, None).await,
+            None,
+        ),
+    };
+    if !outcome_may_hide_greeting(&outcome) {
+        listening = None;
+    }
+    let mut rest: Vec<&'static NativeProbe> = queue.split_off(1);
+    let mut entries: Vec<(&'static NativeProbe, bool)> = Vec::new();
+    let mut window = cx.net.timeout;
+    match outcome {
+        ProbeOutcome::Found(finding) => {
+            let mut finding = completed(cx, *finding);
+            let own = trace.split_off(mark);
+            if finding.evidence.is_empty() {
+                finding.evidence = own;
             }
-            ProbeOutcome::FoundSeveral(findings) => {
-                let mut findings = findings.into_iter().map(|f| completed(cx, f));
-                let Some(first) = findings.next() else {
-                    continue;
-                };
+            return Found::One(Outcome::Found(Box::new(finding)));
+        }
+        ProbeOutcome::FoundSeveral(findings) => {
+            let mut findings = findings.into_iter().map(|f| completed(cx, f));
+            if let Some(first) = findings.next() {
                 return Found::Several(Box::new(first), findings.collect());
             }
-            ProbeOutcome::Closed => return Found::One(Outcome::Closed),
-            ProbeOutcome::Unreachable if !turns.heard => return Found::One(Outcome::Unreachable),
-            ProbeOutcome::Unreachable => turns.note(probe, used_tls, "no connection this time"),
-            ProbeOutcome::Silent => {
-                turns.note(probe, used_tls, "no answer before the timeout");
-                // Every probe left gets its turn at once, each on its own connection, within
-                // one shared window: a slow one cannot starve the rest.
-                let window = cx.net.timeout / SILENCE_WINDOW_DIVISOR;
-                let limit = Instant::now() + window;
-                let rest = queue.split_off(next);
-                let retry_tls = tls_known.is_none() && !used_tls;
-                if let Some(found) = side_by_side(
-                    cx, endpoint, trace, &rest, used_tls, retry_tls, limit, &mut turns,
-                )
-                .await
-                {
-                    return found;
-                }
+        }
+        ProbeOutcome::Closed => return Found::One(Outcome::Closed),
+        ProbeOutcome::Unreachable => return Found::One(Outcome::Unreachable),
+        ProbeOutcome::Failed(error) => return Found::One(Outcome::Failed(error)),
+        ProbeOutcome::Silent => {
+            turns.note(first, first_tls, "no answer before the timeout");
+            // A server of another protocol answers its first message in milliseconds:
+            // the rest share a quarter of the timeout.
+            window /= SILENCE_WINDOW_DIVISOR;
+        }
+        ProbeOutcome::WantsTls(note) => {
+            turns.note(first, first_tls, note);
+            turns.heard = true;
+            if tls_known.is_none() {
+                entries.push((first, true));
             }
-            ProbeOutcome::Failed(error) => return Found::One(Outcome::Failed(error)),
-            ProbeOutcome::WantsTls(note) => {
-                turns.heard = true;
-                turns.note(probe, used_tls, note);
+        }
+        ProbeOutcome::NotThis {
+            note,
+            hint,
+            transport_confirmed,
+            speaks_protocol,
+        } => {
+            turns.heard = true;
+            if transport_confirmed && tls_known.is_none() {
+                tls_known = Some(first_tls);
             }
-            ProbeOutcome::NotThis {
-                note,
-                hint,
-                transport_confirmed,
-                speaks_protocol,
-            } => {
-                turns.heard = true;
-                if transport_confirmed && tls_known.is_none() {
-                    tls_known = Some(used_tls);
-                }
-                if speaks_protocol {
-                    queue.truncate(next);
-                }
-                turns.note(probe, used_tls, note);
-                if let Some(hint) = hint
-                    && let Some(pos) = queue[next..].iter().position(|p| p.id == hint)
-                {
-                    let hinted = queue.remove(next + pos);
-                    queue.insert(next, hinted);
+            turns.note(first, first_tls, note);
+            if speaks_protocol {
+                rest.clear();
+            }
+            // 2. The protocol the answer was in gets the next turn, alone.
+            if let Some(hint) = hint
+                && let Some(pos) = rest.iter().position(|p| p.id == hint)
+            {
+                let hinted = rest.remove(pos);
+                let tls = tls_known.unwrap_or(false);
+                let mark = trace.len();
+                trace.set_probe(hinted.label(tls));
+                match turn(cx, hinted, endpoint, tls, trace, None).await {
+                    ProbeOutcome::Found(finding) => {
+                        let mut finding = completed(cx, *finding);
+                        let own = trace.split_off(mark);
+                        if finding.evidence.is_empty() {
+                            finding.evidence = own;
+                        }
+                        return Found::One(Outcome::Found(Box::new(finding)));
+                    }
+                    ProbeOutcome::FoundSeveral(findings) => {
+                        let mut findings = findings.into_iter().map(|f| completed(cx, f));
+                        if let Some(first) = findings.next() {
+                            return Found::Several(Box::new(first), findings.collect());
+                        }
+                    }
+                    ProbeOutcome::Closed => return Found::One(Outcome::Closed),
+                    other => turns.note(hinted, tls, brief(&other)),
                 }
             }
         }
+    }
+    // 3. Every probe left at once, each on its own connection, within one window, raced
+    //    against the rest of the greeting wait: the first to find its service decides.
+    let tls = tls_known.unwrap_or(false);
+    entries.extend(rest.iter().map(|p| (*p, tls)));
+    if !entries.is_empty() {
+        let limit = Instant::now() + window;
+        let retry_tls = tls_known.is_none();
+        let raced = {
+            let all = side_by_side(cx, endpoint, trace, &entries, retry_tls, limit, &mut turns);
+            tokio::pin!(all);
+            match listening.as_mut() {
+                Some(listening) => tokio::select! {
+                    biased;
+                    heard = listening => match heard {
+                        Some(bytes) => Err(bytes),
+                        None => Ok(all.await),
+                    },
+                    found = &mut all => Ok(found),
+                },
+                None => Ok(all.await),
+            }
+        };
+        match raced {
+            Err(bytes) => return greeted(cx, endpoint, trace, &bytes).await,
+            Ok(Some(found)) => return found,
+            Ok(None) => {}
+        }
+    } else if let Some(listening) = listening
+        && let Some(bytes) = listening.await
+    {
+        return greeted(cx, endpoint, trace, &bytes).await;
     }
     if !turns.heard {
         return Found::One(Outcome::Silent);
@@ -269,38 +295,55 @@ async fn run_probes(cx: &ProbeContext, endpoint: &Endpoint, trace: &mut Trace) -
     Found::One(Outcome::Unidentified(turns.notes.join("; ")))
 }
 
+/// A short note for a probe outcome that decided nothing.
+fn brief(outcome: &ProbeOutcome) -> String {
+    match outcome {
+        ProbeOutcome::NotThis { note, .. }
+        | ProbeOutcome::WantsTls(note)
+        | ProbeOutcome::Failed(note) => note.clone(),
+        _ => "no answer before the timeout".to_string(),
+    }
+}
+
 /// Runs `probes` at once, each with a trace of its own merged into `trace` afterwards, all
 /// cut at `limit`; the first to find its service decides and ends the others. A probe whose
 /// plain attempt ends as a TLS port ends one is retried over TLS, when `retry_tls`.
-#[allow(clippy::too_many_arguments)]
 async fn side_by_side(
     cx: &ProbeContext,
     endpoint: &Endpoint,
     trace: &mut Trace,
-    probes: &[&'static NativeProbe],
-    tls: bool,
+    entries: &[(&'static NativeProbe, bool)],
     retry_tls: bool,
     limit: Instant,
     turns: &mut Turns,
 ) -> Option<Found> {
-    let runs = probes.iter().enumerate().map(|(place, probe)| async move {
-        let mut own = Trace::new(endpoint);
-        own.set_probe(probe.label(tls));
-        let mut outcome = turn(cx, probe, endpoint, tls, &mut own, Some(limit)).await;
-        if retry_tls && matches!(outcome, ProbeOutcome::WantsTls(_)) {
-            own.set_probe(probe.label(true));
-            outcome = turn(cx, probe, endpoint, true, &mut own, Some(limit)).await;
-        }
-        (place, *probe, own, outcome)
-    });
+    let runs = entries
+        .iter()
+        .enumerate()
+        .map(|(place, &(probe, tls))| async move {
+            let mut own = Trace::new(endpoint);
+            own.set_probe(probe.label(tls));
+            let mut used_tls = tls;
+            // Where the attempt that decided begins in `own`: a finding after a TLS retry
+            // carries the TLS exchanges only.
+            let mut decisive = 0;
+            let mut outcome = turn(cx, probe, endpoint, tls, &mut own, Some(limit)).await;
+            if retry_tls && !tls && matches!(outcome, ProbeOutcome::WantsTls(_)) {
+                own.set_probe(probe.label(true));
+                used_tls = true;
+                decisive = own.len();
+                outcome = turn(cx, probe, endpoint, true, &mut own, Some(limit)).await;
+            }
+            (place, probe, used_tls, (own, decisive), outcome)
+        });
     // A probe that found its service ends the turns at once: no other protocol can be
     // the one on this port, so the rest are not waited for (their exchanges are dropped;
     // a finding carries only its own).
     let mut running: futures_util::stream::FuturesUnordered<_> = runs.collect();
-    let mut finished = Vec::with_capacity(probes.len());
+    let mut finished = Vec::with_capacity(entries.len());
     while let Some(result) = futures_util::StreamExt::next(&mut running).await {
         let found = matches!(
-            result.3,
+            result.4,
             ProbeOutcome::Found(_) | ProbeOutcome::FoundSeveral(_)
         );
         finished.push(result);
@@ -312,11 +355,11 @@ async fn side_by_side(
     finished.sort_by_key(|(place, ..)| *place);
     let mut done: Vec<_> = finished
         .into_iter()
-        .map(|(_, probe, own, outcome)| (probe, own, outcome))
+        .map(|(_, probe, tls, own, outcome)| (probe, tls, own, outcome))
         .collect();
     let mut decided = None;
-    for (probe, own, outcome) in done.drain(..) {
-        let mark = trace.len();
+    for (probe, tls, (own, decisive), outcome) in done.drain(..) {
+        let mark = trace.len().saturating_add(decisive);
         trace.absorb(own);
         if decided.is_some() {
             continue;
@@ -335,6 +378,14 @@ async fn side_by_side(
                 if let Some(first) = findings.next() {
                     decided = Some(Found::Several(Box::new(first), findings.collect()));
                 }
+            }
+            // The port took a TCP connection: a TLS attempt that then hears nothing is a
+            // stalled handshake or a server waiting for another protocol.
+            ProbeOutcome::Silent | ProbeOutcome::Unreachable | ProbeOutcome::Closed if tls => {
+                let note = "no TLS answer before the timeout (handshake or request stalled)";
+                trace.set_probe(probe.label(true));
+                trace.record("TLS handshake", note);
+                turns.note(probe, tls, note);
             }
             ProbeOutcome::Silent | ProbeOutcome::Unreachable | ProbeOutcome::Closed => {
                 turns.note(probe, tls, "no answer before the timeout");
@@ -369,7 +420,7 @@ async fn turn(
             Err(_) => {
                 trace.record(
                     "(its turn)",
-                    "no answer within the window left after an earlier probe's silence",
+                    "no answer within the window the probes shared",
                 );
                 ProbeOutcome::Silent
             }

@@ -377,3 +377,47 @@ async fn rediss_scheme_scans_over_tls() {
     };
     assert_eq!((plain.port, plain.transport), (6379, Transport::Plain));
 }
+
+/// Redis on a port no probe owns, closing on the HTTP probe's `GET` as Redis does (it
+/// treats `Host:` as a cross-protocol attack and hangs up). Before: the hang-up sent the
+/// HTTP probe to a TLS retry that stalled for the whole timeout, then MongoDB waited for
+/// its own, and only then did Redis get a turn. Now the TLS retry and every other probe
+/// run at once, so Redis is found long before one timeout (30 s here) could end.
+#[tokio::test]
+async fn redis_that_hangs_up_on_http_is_found_without_waiting_out_a_timeout() {
+    let info = fixture("info-open.resp");
+    let ping = fixture("ping-open.resp");
+    let server = serve(false, move |mut conn| {
+        let (ping, info) = (ping.clone(), info.clone());
+        async move {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 1024];
+            let Ok(n) = conn.read(&mut chunk).await else {
+                return;
+            };
+            if chunk[..n].starts_with(b"GET ") || chunk[0] == 0x16 {
+                return; // HTTP or a TLS ClientHello: hang up / say nothing.
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            while let Some(args) = read_command(&mut conn, &mut buf).await {
+                let answer = match args.first().map(String::as_str) {
+                    Some("PING") => ping.clone(),
+                    Some("INFO") => info.clone(),
+                    _ => b"-ERR unknown command\r\n".to_vec(),
+                };
+                if conn.write_all(&answer).await.is_err() {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    let cx = support::context(Duration::from_secs(30));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let detection = ajar::scan::detect(&cx, &server.endpoint(), deadline).await;
+    let ajar::finding::Outcome::Found(finding) = detection.outcome else {
+        panic!("expected Redis, got {:?}", detection.outcome);
+    };
+    assert_eq!(finding.check, "redis-open");
+    assert_eq!(finding.evidence[0].request, "PING");
+}

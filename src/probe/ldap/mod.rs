@@ -1,5 +1,5 @@
 //! The LDAP probe: LDAPv3 (RFC 4511) over plain TCP (`ldap://`, 389) or TLS (`ldaps://`,
-//! 636), with a hand-written bounded BER codec ([`ber`], [`message`]). Four operations, all read-only:
+//! 636), with a hand-written bounded BER codec (`ber`, `message`). Four operations, all read-only:
 //!
 //! 1. An anonymous simple bind (version 3, empty name, empty password): resultCode 0 means
 //!    anonymous clients may go on; inappropriateAuthentication (48, OpenLDAP's `disallow
@@ -9,7 +9,7 @@
 //!    `vendorVersion`, `supportedLDAPVersion`, `defaultNamingContext` and `objectClass`:
 //!    the naming contexts to count, and the vendor (OpenLDAP publishes no vendor
 //!    attributes; it is named only when the rootDSE's class is `OpenLDAProotDSE`).
-//! 3. Under each naming context (at most [`MAX_CONTEXTS`]), a subtree search asking for no
+//! 3. Under each naming context (at most `MAX_CONTEXTS`), a subtree search asking for no
 //!    attributes (`1.1`, types only) with a size and time limit, counting searchResEntry
 //!    messages without keeping their DNs: searchResDone success is an exact count,
 //!    sizeLimitExceeded (4) or timeLimitExceeded (3) a lower bound.

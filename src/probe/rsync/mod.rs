@@ -4,7 +4,7 @@
 //! `#list` (the module listing: `name<pad>\t<comment>` lines, then `@RSYNCD: EXIT`) or a
 //! module name (clientserver.c `start_daemon`, `rsync_module`, `send_listing`).
 //!
-//! The probe lists the modules, then asks for each listed one (at most [`MAX_MODULES`]) on a
+//! The probe lists the modules, then asks for each listed one (at most `MAX_MODULES`) on a
 //! connection of its own and hangs up on the first answer:
 //! - `@RSYNCD: OK` means the module is readable without authentication: `open`; the probe
 //!   never sends arguments, so no file is listed or transferred;

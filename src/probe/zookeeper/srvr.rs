@@ -2,7 +2,7 @@
 //! 3.5.3 answers whatever `4lw.commands.whitelist` says (FourLetterCommands.isEnabled always
 //! adds it: zkServer.sh depends on it). It is read-only (server statistics) and asked on a
 //! connection of its own after the client protocol identified the server; the server writes
-//! its text and closes. Any other word would be answered "<word> is not executed because it
+//! its text and closes. Any other word would be answered "`<word>` is not executed because it
 //! is not in the whitelist." by default, and is never sent.
 
 use std::time::Duration;
