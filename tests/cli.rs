@@ -393,3 +393,46 @@ async fn verify_tls_refuses_a_self_signed_certificate() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `ajar probes` lists every native data store with its default ports and URI schemes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probes_lists_every_native_store_with_ports_and_schemes() {
+    let out = ajar(args(&["probes"]), "").await;
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows[0][..3], ["PROBE", "PORTS", "SCHEMES"]);
+    for (id, ports, schemes) in [
+        ("mongodb", "27017,27018,27019", "mongodb://"),
+        ("redis", "6379,6380", "redis://,rediss://"),
+        ("redis-sentinel", "26379", "redis://,rediss://"),
+        ("memcached", "11211", "memcached://"),
+        ("mysql", "3306", "mysql://,mariadb://"),
+        ("postgresql", "5432", "postgres://,postgresql://"),
+        ("clickhouse", "9000,9440", "clickhouse://"),
+        ("cassandra", "9042,9142", "-"),
+        ("scylladb", "9042,9142", "-"),
+        ("zookeeper", "2181,2281", "-"),
+        ("nats", "4222", "nats://,tls://"),
+        ("mqtt", "1883,8883", "mqtt://,mqtts://"),
+        ("amqp", "5672,5671", "amqp://,amqps://"),
+        ("beanstalkd", "11300", "-"),
+        ("tarantool", "3301", "-"),
+        ("ldap", "389,636", "ldap://,ldaps://"),
+        ("rsync", "873", "rsync://"),
+        ("elasticsearch", "9200", "http://,https://"),
+    ] {
+        let row = rows
+            .iter()
+            .find(|r| r.first() == Some(&id))
+            .unwrap_or_else(|| panic!("{id} is not listed: {text}"));
+        assert_eq!(row[1..3], [ports, schemes], "{id}: {text}");
+        assert!(
+            row.iter().any(|c| c.starts_with(&format!("{id}-open"))),
+            "{id}'s check ids: {text}"
+        );
+    }
+}

@@ -11,10 +11,12 @@
 # scripts/servers/stop.sh stops everything it started, by PID.
 #
 # Fixed ports, 127.0.0.1 only (each family file lists its own):
-#   17010-17013 etcd          17050-17055 ClickHouse     17080-17081 ZooKeeper
-#   17020-17023 InfluxDB      17060-17063 RabbitMQ       17090-17093 webdis + Redis
-#   17030-17031 Prometheus    17070-17071 NATS           178xx       web panels (web.server.sh)
-#   17040-17041 registry
+#   17010-17013 etcd          17060-17063 RabbitMQ      17130-17131 MariaDB     17190-17191 RabbitMQ (no guest)
+#   17020-17023 InfluxDB      17070-17071 NATS          17150       ZooKeeper (SASL)  17200-17201 Tarantool
+#   17030-17031 Prometheus    17080-17081 ZooKeeper     17160-17162 NATS        17210       rsync daemon
+#   17040-17041 registry      17090-17093 webdis        17170       beanstalkd  17220-17221 slapd
+#   17050-17055 ClickHouse    17100-17102 Redis         17180-17183 Mosquitto   17240-17242 MongoDB emulators
+#   178xx       web panels    17110-17111 memcached     17120-17123 PostgreSQL
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
