@@ -9,7 +9,6 @@
 use serde_json::Value;
 
 use super::server;
-use crate::support::cli::{Run, json, stderr};
 
 /// Scans `target` (the real server `name`'s address, written as `scheme` gives it)
 /// through the binary and returns its one finding, after the fields every ClickHouse
@@ -17,24 +16,7 @@ use crate::support::cli::{Run, json, stderr};
 async fn scan(name: &str, scheme: &str) -> Option<Value> {
     let addr = server(name)?;
     let target = format!("{scheme}{addr}");
-    let out = Run::new(&["scan", &target, "-f", "json", "--timeout", "5s"])
-        .output()
-        .await;
-    let report = json(&out);
-    let results = report["results"].as_array().expect("results");
-    let [f] = results.as_slice() else {
-        panic!(
-            "{name}: one finding expected: {report:#}, stderr {}",
-            stderr(&out)
-        );
-    };
-    for list in ["unidentified", "silent", "errors"] {
-        assert_eq!(
-            report[list],
-            serde_json::json!([]),
-            "{name}: {list}: {report:#}"
-        );
-    }
+    let (f, _) = super::scan_one(&target, &[]).await;
     assert_eq!(f["endpoint"], addr.as_str(), "{f:#}");
     assert_eq!(f["service"], "clickhouse", "{f:#}");
     assert_eq!(f["tls"], false, "{f:#}");

@@ -7,25 +7,11 @@
 use serde_json::Value;
 
 use super::server;
-use crate::support::cli::{Run, json, stderr};
 
 /// Scans `target` through the binary and returns its one finding, after checking the
 /// report has nothing else.
 async fn scan(target: &str) -> Value {
-    let out = Run::new(&["scan", target, "-f", "json", "--timeout", "5s"])
-        .output()
-        .await;
-    let report = json(&out);
-    let results = report["results"].as_array().expect("results");
-    let [f] = results.as_slice() else {
-        panic!(
-            "{target}: one finding expected; {report:#}, stderr {}",
-            stderr(&out)
-        );
-    };
-    for list in ["unidentified", "silent", "errors"] {
-        assert_eq!(report[list], serde_json::json!([]), "{list}: {report:#}");
-    }
+    let (f, _) = super::scan_one(target, &[]).await;
     f.clone()
 }
 

@@ -6,30 +6,12 @@
 use serde_json::Value;
 
 use super::server;
-use crate::support::cli::{Run, json, stderr};
 
 /// Scans the real server `name` and returns its one finding, after checking the report has
 /// nothing else; `None` when the server is not running.
 async fn scan(name: &str) -> Option<(String, Value)> {
     let addr = server(name)?;
-    let out = Run::new(&["scan", &addr, "-f", "json", "--timeout", "5s"])
-        .output()
-        .await;
-    let report = json(&out);
-    let results = report["results"].as_array().expect("results");
-    let [f] = results.as_slice() else {
-        panic!(
-            "{name}: one finding expected: {report:#}, stderr {}",
-            stderr(&out)
-        );
-    };
-    for list in ["unidentified", "silent", "errors"] {
-        assert_eq!(
-            report[list],
-            serde_json::json!([]),
-            "{name}: {list}: {report:#}"
-        );
-    }
+    let (f, _) = super::scan_one(&addr, &[]).await;
     assert_eq!(f["endpoint"], addr.as_str(), "{f:#}");
     assert_eq!(f["service"], "memcached", "{f:#}");
     Some((addr, f.clone()))

@@ -40,6 +40,33 @@ pub fn server(name: &str) -> Option<String> {
     }
 }
 
+/// Scans `target` through the binary (`-f json --timeout 5s`, then `flags`), checks that
+/// the report holds exactly one finding and nothing unidentified, silent or failed, and
+/// returns the finding with everything the binary printed (stdout and stderr), for tests
+/// that check a value never leaked.
+pub async fn scan_one(target: &str, flags: &[&str]) -> (serde_json::Value, String) {
+    use crate::support::cli::{Run, json, stderr, stdout};
+    let mut args = vec!["scan", target, "-f", "json", "--timeout", "5s"];
+    args.extend_from_slice(flags);
+    let out = Run::new(&args).output().await;
+    let report = json(&out);
+    let results = report["results"].as_array().expect("results");
+    let [f] = results.as_slice() else {
+        panic!(
+            "{target}: one finding expected; {report:#}, stderr {}",
+            stderr(&out)
+        );
+    };
+    for list in ["unidentified", "silent", "errors"] {
+        assert_eq!(
+            report[list],
+            serde_json::json!([]),
+            "{target}: {list}: {report:#}"
+        );
+    }
+    (f.clone(), format!("{}{}", stdout(&out), stderr(&out)))
+}
+
 mod amqp;
 mod beanstalkd;
 mod clickhouse;

@@ -10,27 +10,12 @@
 use serde_json::Value;
 
 use super::server;
-use crate::support::cli::{Run, json, stderr};
 
 /// Scans `target` through the binary and returns its one finding, after checking the
 /// report has nothing else, with the report's whole text.
 async fn scan(target: &str) -> (Value, String) {
-    let out = Run::new(&["scan", target, "-f", "json", "--timeout", "5s"])
-        .output()
-        .await;
-    let report = json(&out);
-    let results = report["results"].as_array().expect("results");
-    let [f] = results.as_slice() else {
-        panic!(
-            "{target}: one finding expected; {report:#}, stderr {}",
-            stderr(&out)
-        );
-    };
-    for list in ["unidentified", "silent", "errors"] {
-        assert_eq!(report[list], serde_json::json!([]), "{list}: {report:#}");
-    }
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
-    (f.clone(), text)
+    let (f, text) = super::scan_one(target, &[]).await;
+    (f, text)
 }
 
 /// The requests of a finding's evidence.

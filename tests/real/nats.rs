@@ -7,31 +7,13 @@
 use serde_json::Value;
 
 use super::server;
-use crate::support::cli::{Run, json, stderr};
 
 /// Scans `target` (the real server `name`, or a URI for it) and returns its one finding,
 /// after checking the report has nothing else; `None` when the server is not running.
 async fn scan(name: &str, uri: Option<&str>) -> Option<Value> {
     let addr = server(name)?;
     let target = uri.map_or(addr.clone(), |scheme| format!("{scheme}://{addr}"));
-    let out = Run::new(&["scan", &target, "-f", "json", "--timeout", "5s"])
-        .output()
-        .await;
-    let report = json(&out);
-    let results = report["results"].as_array().expect("results");
-    let [f] = results.as_slice() else {
-        panic!(
-            "{name}: one finding expected: {report:#}, stderr {}",
-            stderr(&out)
-        );
-    };
-    for list in ["unidentified", "silent", "errors"] {
-        assert_eq!(
-            report[list],
-            serde_json::json!([]),
-            "{name}: {list}: {report:#}"
-        );
-    }
+    let (f, _) = super::scan_one(&target, &[]).await;
     assert_eq!(f["endpoint"], addr.as_str(), "{f:#}");
     assert_eq!(f["service"], "nats", "{f:#}");
     assert_eq!(f["version"], "2.9.10", "{f:#}");
