@@ -137,8 +137,9 @@ async fn a_module_readable_without_auth_is_open_and_the_locked_one_is_named() {
     assert_eq!(f.service, "rsync");
     assert_eq!(f.check, "rsync-open");
     assert_eq!(f.exposure, Exposure::Open);
-    // Module names only, nothing about the files: policy's severity for unknown sizes.
-    assert_eq!(f.severity, Severity::Medium);
+    // Module names only, nothing about the files: an unknown amount is not an empty one,
+    // so the service's own severity.
+    assert_eq!(f.severity, Severity::High);
     assert_eq!(f.version.as_deref(), Some("32.0"));
     assert_eq!(
         f.summary,

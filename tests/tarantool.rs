@@ -104,8 +104,8 @@ async fn guest_granted_a_user_space_is_open_with_its_name() {
     assert_eq!(f.service, "tarantool");
     assert_eq!(f.check, "tarantool-open");
     assert_eq!(f.exposure, Exposure::Open);
-    // Names only, no counts: policy's severity for user data of unknown size.
-    assert_eq!(f.severity, Severity::Medium);
+    // Names only, no counts: a user space of unknown size keeps the service's severity.
+    assert_eq!(f.severity, Severity::High);
     assert_eq!(f.version.as_deref(), Some("2.6.0"));
     assert!(!f.tls);
     assert_eq!(

@@ -43,13 +43,16 @@ pub fn severity(
     }
 }
 
-/// Whether a user data set holds data or, where sizes are not reported, names collections.
+/// Whether a user data set holds data or, where sizes are not reported, names collections,
+/// or is a user data set whose protocol reports no amount at all (a Tarantool space guest
+/// may read, an rsync module anyone may download, a PostgreSQL database under trust): an
+/// unknown amount is not an empty one.
 fn holds_user_data(inventory: &Inventory) -> bool {
     inventory.has_user_data()
-        || inventory
-            .items
-            .iter()
-            .any(|d| !d.system && !d.collections.is_empty())
+        || inventory.items.iter().any(|d| {
+            !d.system
+                && (!d.collections.is_empty() || (d.documents.is_none() && d.size_bytes.is_none()))
+        })
 }
 
 /// The report order of data sets, smallest first: user data sets before system ones, then
@@ -163,6 +166,22 @@ mod tests {
         assert_eq!(
             severity(Exposure::Open, Severity::Low, Some(&system), false),
             Severity::Low
+        );
+        // A user data set whose protocol reports no amount (an rsync module, a Tarantool
+        // space) may hold anything: the service's severity, not medium.
+        let unknown = inventory(vec![DataSet {
+            name: "backups".into(),
+            ..DataSet::default()
+        }]);
+        assert_eq!(severity(Exposure::Open, high, Some(&unknown), false), high);
+        let known_empty = inventory(vec![DataSet {
+            name: "backups".into(),
+            documents: Some(0),
+            ..DataSet::default()
+        }]);
+        assert_eq!(
+            severity(Exposure::Open, high, Some(&known_empty), false),
+            Severity::Medium
         );
     }
 

@@ -26,7 +26,7 @@ async fn rsync_daemon_with_an_open_module_is_open_and_names_the_locked_one() {
     assert_eq!(f["service"], "rsync", "{f:#}");
     assert_eq!(f["exposure"], "open", "{f:#}");
     assert_eq!(f["check"], "rsync-open", "{f:#}");
-    assert_eq!(f["severity"], "medium", "{f:#}");
+    assert_eq!(f["severity"], "high", "{f:#}");
     assert_eq!(f["version"], "32.0", "{f:#}");
     assert_eq!(
         f["details"]["auth_digests"], "sha512 sha256 sha1 md5 md4",

@@ -34,7 +34,7 @@ async fn tarantool_guest_with_read_on_a_space_is_open_and_names_it() {
     };
     assert_eq!(f["exposure"], "open", "{f:#}");
     assert_eq!(f["check"], "tarantool-open", "{f:#}");
-    assert_eq!(f["severity"], "medium", "{f:#}");
+    assert_eq!(f["severity"], "high", "{f:#}");
     let items = f["inventory"]["items"].as_array().expect("items");
     let names: Vec<&str> = items.iter().filter_map(|i| i["name"].as_str()).collect();
     assert_eq!(names, ["ajar_probe_space"], "{f:#}");

@@ -161,6 +161,13 @@ fn add_tables(inventory: &mut Inventory, tables: &Table) -> (usize, usize) {
             item.collections.push(table);
         }
     }
+    // A user database the listing shows no table in is known empty (no table, no row);
+    // the severity policy treats one with no amount at all as possibly holding data.
+    for item in inventory.items.iter_mut() {
+        if !item.system && item.collections.is_empty() && !tables.cut {
+            item.documents = Some(0);
+        }
+    }
     let holding = inventory
         .items
         .iter()
