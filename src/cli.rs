@@ -90,7 +90,7 @@ pub enum ProbesAction {
 /// Flags of `ajar scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Targets: host, host:port, IPv6 (bracketed with a port), CIDR, http(s)://host:port/prefix/, mongodb://host:port.
+    /// Targets: host, host:port, IPv6 (bracketed with a port), CIDR, http(s)://host:port/prefix/, or any probe's URI scheme (mongodb://, redis://, postgres://, ldaps://, ...: `ajar probes` lists them).
     /// With none (and no -i), targets piped on stdin are read; else 127.0.0.1.
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
