@@ -197,20 +197,55 @@ pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     writeln!(out, "\n## Findings\n")?;
     if findings.is_empty() {
         writeln!(out, "No known service answered.")?;
+    } else {
+        write_findings(out, &findings)?;
+    }
+    write_errors(out, report)
+}
+
+/// Errors shown at most; the rest are counted.
+const ERRORS_SHOWN: usize = 20;
+
+/// The endpoints that could not be probed and the names that did not resolve: a CI
+/// reader must see that part of the estate was not checked.
+fn write_errors(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    if report.errors.is_empty() {
         return Ok(());
     }
+    let errors = Report::sorted_notes(&report.errors);
+    writeln!(out, "\n## Not checked\n")?;
+    for note in errors.iter().take(ERRORS_SHOWN) {
+        writeln!(
+            out,
+            "- {}: {}",
+            text(&note.endpoint, 100),
+            text(&note.note, 200)
+        )?;
+    }
+    if errors.len() > ERRORS_SHOWN {
+        writeln!(
+            out,
+            "- and {} more",
+            group((errors.len() - ERRORS_SHOWN) as u64)
+        )?;
+    }
+    Ok(())
+}
+
+/// The findings table and what to do per check.
+fn write_findings(out: &mut dyn Write, findings: &[&Finding]) -> io::Result<()> {
     writeln!(
         out,
         "| Endpoint | Product | Version | Exposure | Severity | What is exposed |\n\
          | --- | --- | --- | --- | --- | --- |"
     )?;
-    for f in &findings {
+    for f in findings {
         writeln!(out, "{}", row(f))?;
     }
 
     writeln!(out, "\n## What to do\n")?;
     let mut checks: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    for f in &findings {
+    for f in findings {
         checks.entry(f.check.as_str()).or_default().push(f);
     }
     for (check, list) in checks {
@@ -264,6 +299,30 @@ mod tests {
         assert_eq!(text("logs-2026.11", 200), "logs-2026.11");
         assert_eq!(text("see http://x", 200), "see http\\://x");
         assert_eq!(text("127.0.0.1:9200", 200), "127.0.0.1:9200");
+    }
+
+    #[test]
+    fn names_that_did_not_resolve_are_listed_as_not_checked() {
+        let mut report = Report::new(1, 0);
+        report.note_unresolved(&[crate::targets::Unresolved {
+            name: "db|<b>x</b>".into(),
+            reason: "Name or service not known".into(),
+        }]);
+        report.finish(false);
+        let mut out = Vec::new();
+        write(&mut out, &report).expect("write");
+        let md = String::from_utf8(out).expect("utf-8");
+        assert!(
+            md.contains("**Nothing was scanned**: 1 name did not resolve.\n"),
+            "{md}"
+        );
+        assert!(
+            md.ends_with(
+                "## Findings\n\nNo known service answered.\n\n## Not checked\n\n\
+                 - db\\|&lt;b&gt;x&lt;/b&gt;: cannot resolve: Name or service not known\n"
+            ),
+            "{md}"
+        );
     }
 
     #[test]
