@@ -19,6 +19,7 @@ Examples:
   ajar scan 127.0.0.0/24 --exclude 127.0.0.1  a block without one host
   ajar scan -i targets.txt --format json -o report.json
   cat hosts.txt | ajar scan --format jsonl    targets from a pipe, results as they are found
+  ajar scan -i targets.txt -f sarif -o ajar.sarif   for GitHub code scanning (-f markdown: a job summary)
   ajar scan 127.0.0.1:9200 -v                 show every request and what answered
   ajar scan 127.0.0.1:8080 --default-credentials   also try each product's well-known login, once
   ajar scan 127.0.0.1 --probes ./my-probes --strict   add your own probe files; a broken one stops the scan
@@ -108,7 +109,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "HOST|CIDR")]
     pub exclude: Vec<String>,
 
-    /// Output format.
+    /// Output format: human, json, jsonl, sarif (GitHub code scanning) or markdown (a CI
+    /// job summary or a ticket).
     #[arg(short = 'f', long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 

@@ -16,6 +16,8 @@
 //! - [`real`]: real servers from Debian packages, started by `scripts/test.sh`.
 //! - [`lookalikes`]: every shipped probe against servers that look like many products.
 //! - [`memory`]: peak memory under hostile listings and a large expansion.
+//! - [`sarif`]: `--format sarif` validated against the SARIF 2.1.0 schema.
+//! - [`markdown`]: `--format markdown` tables and escaping of hostile names.
 
 mod support;
 
@@ -33,6 +35,7 @@ mod http_traps;
 mod kibana;
 mod ldap;
 mod lookalikes;
+mod markdown;
 mod memcached;
 mod memory;
 mod mongodb;
@@ -44,6 +47,7 @@ mod postgres;
 mod real;
 mod redis;
 mod rsync;
+mod sarif;
 mod scope;
 mod tarantool;
 mod user_probes;

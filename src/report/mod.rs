@@ -7,6 +7,8 @@
 pub mod human;
 pub mod json;
 pub mod jsonl;
+pub mod markdown;
+pub mod sarif;
 
 use std::cmp::Ordering;
 use std::io::{self, Write};
@@ -27,6 +29,10 @@ pub enum Format {
     Json,
     /// One JSON object per line, each result as it is found, then a summary line.
     Jsonl,
+    /// SARIF 2.1.0 for GitHub code scanning: one rule per check, one result per finding.
+    Sarif,
+    /// Markdown for a CI job summary or a ticket: counts, a findings table, what to do.
+    Markdown,
 }
 
 /// Counts of endpoints by outcome.
@@ -444,7 +450,7 @@ impl Reporter {
     pub fn result(&mut self, recorded: &Recorded) -> io::Result<()> {
         match self.format {
             Format::Jsonl => jsonl::write_result(&mut self.out, recorded),
-            Format::Human | Format::Json => Ok(()),
+            Format::Human | Format::Json | Format::Sarif | Format::Markdown => Ok(()),
         }
     }
 
@@ -454,6 +460,8 @@ impl Reporter {
             Format::Human => human::write(&mut self.out, report, self.verbose)?,
             Format::Json => json::write(&mut self.out, report)?,
             Format::Jsonl => jsonl::write_summary(&mut self.out, report)?,
+            Format::Sarif => sarif::write(&mut self.out, report)?,
+            Format::Markdown => markdown::write(&mut self.out, report)?,
         }
         self.out.flush()
     }
