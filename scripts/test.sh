@@ -46,6 +46,12 @@ if [ "${AJAR_NO_SERVERS:-}" != 1 ]; then
     wait "$build_pid" || true
     build_pid=
 fi
+# The pinned virtualenv scripts/servers/mongoemu.server.sh made also has jsonschema, for
+# tests/sarif.rs's schema validation.
+venv=${AJAR_CACHE_DIR:-$HOME/.cache/ajar}/venv-mongoemu
+if [ -z "${AJAR_PYTHON:-}" ] && [ -x "$venv/bin/python" ]; then
+    export AJAR_PYTHON=$venv/bin/python
+fi
 status=0
 cargo test --locked --lib --bins --tests 2>&1 | tee "$log" || status=$?
 # One closing line over every test binary, for CI logs.

@@ -11,6 +11,12 @@ use crate::elastic::{BASIC_SECURITY, ES_11_401, secured};
 use crate::support::cli::{Run, json, stderr};
 use crate::support::http_fake::http_server;
 
+/// The Python with the `jsonschema` package: `AJAR_PYTHON` (scripts/test.sh points it at
+/// the pinned virtualenv it makes), else `python3` from PATH.
+fn python() -> String {
+    std::env::var("AJAR_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
 /// An Elasticsearch 7.x with security on (ES-11 401 body and challenge).
 async fn secured_es() -> crate::support::FakeServer {
     let routes = secured(
@@ -47,7 +53,7 @@ fn assert_valid_sarif(log: &Value) {
                   errors=list(jsonschema.Draft4Validator(schema).iter_errors(json.load(sys.stdin)))\n\
                   [print(e.json_path, e.message) for e in errors]\n\
                   sys.exit(1 if errors else 0)\n";
-    let probe = Command::new("python3")
+    let probe = Command::new(python())
         .args(["-c", "import jsonschema"])
         .stderr(Stdio::null())
         .status();
@@ -59,7 +65,7 @@ fn assert_valid_sarif(log: &Value) {
         eprintln!("python3 jsonschema missing: SARIF schema validation skipped");
         return;
     }
-    let mut child = Command::new("python3")
+    let mut child = Command::new(python())
         .args(["-c", script, schema])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -90,7 +96,7 @@ fn the_validator_rejects_a_broken_log() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/sarif-schema-2.1.0.json"
     );
-    let Ok(out) = Command::new("python3")
+    let Ok(out) = Command::new(python())
         .args([
             "-c",
             "import json,sys,jsonschema\n\
