@@ -137,10 +137,31 @@ fn what(f: &Finding) -> String {
     else {
         return clip(&f.summary, 120);
     };
+    let mut text = inventory_totals(inv, &|s| s.to_string());
+    let names: Vec<String> = inv
+        .items
+        .iter()
+        .filter(|i| !i.system)
+        .take(3)
+        .map(|i| clip(&i.name, 40))
+        .collect();
+    if !names.is_empty() {
+        text.push_str(&format!("; e.g. {}", names.join(", ")));
+    }
+    text
+}
+
+/// An inventory's totals for one line: `12 indices (10 user), 3,400 documents, 2.1 MB;
+/// personal data: email, phone`. `escape` renders the server-provided parts (the unit and
+/// personal-data categories) for the format at hand.
+pub fn inventory_totals(
+    inv: &crate::finding::Inventory,
+    escape: &dyn Fn(&str) -> String,
+) -> String {
     let mut parts = vec![format!(
         "{} {} ({} user)",
         group(inv.total_items),
-        unit(&inv.unit, inv.total_items),
+        escape(&unit(&inv.unit, inv.total_items)),
         group(inv.user_items)
     )];
     if let Some(docs) = inv.total_documents {
@@ -153,7 +174,7 @@ fn what(f: &Finding) -> String {
     if let Some(size) = inv.total_size_bytes {
         parts.push(bytes(size));
     }
-    let mut text = parts.join(", ");
+    let mut line = parts.join(", ");
     let mut cats: Vec<&str> = inv
         .items
         .iter()
@@ -163,19 +184,10 @@ fn what(f: &Finding) -> String {
     cats.sort_unstable();
     cats.dedup();
     if !cats.is_empty() {
-        text.push_str(&format!("; personal data: {}", cats.join(", ")));
+        let cats: Vec<String> = cats.iter().map(|c| escape(c)).collect();
+        line.push_str(&format!("; personal data: {}", cats.join(", ")));
     }
-    let names: Vec<String> = inv
-        .items
-        .iter()
-        .filter(|i| !i.system)
-        .take(3)
-        .map(|i| clip(&i.name, 40))
-        .collect();
-    if !names.is_empty() {
-        text.push_str(&format!("; e.g. {}", names.join(", ")));
-    }
-    text
+    line
 }
 
 /// An inventory unit, singular or plural by count: `1 index`, `2 indices`.

@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::human::{bytes, group, summary_line, unit};
+use super::human::{group, inventory_totals, summary_line};
 use super::{Report, plural};
 use crate::finding::{Exposure, Finding};
 use crate::sanitize::clip;
@@ -91,35 +91,7 @@ fn exposed(f: &Finding) -> String {
     else {
         return text(&f.summary, 160);
     };
-    let mut parts = vec![format!(
-        "{} {} ({} user)",
-        group(inv.total_items),
-        text(&unit(&inv.unit, inv.total_items), 30),
-        group(inv.user_items)
-    )];
-    if let Some(docs) = inv.total_documents {
-        parts.push(format!(
-            "{} {}",
-            group(docs),
-            plural(docs, "document", "documents")
-        ));
-    }
-    if let Some(size) = inv.total_size_bytes {
-        parts.push(bytes(size));
-    }
-    let mut cell = parts.join(", ");
-    let mut cats: Vec<&str> = inv
-        .items
-        .iter()
-        .filter(|i| !i.system)
-        .flat_map(|i| i.pii_fields.iter().map(|h| h.category.as_str()))
-        .collect();
-    cats.sort_unstable();
-    cats.dedup();
-    if !cats.is_empty() {
-        let cats: Vec<String> = cats.iter().map(|c| text(c, 30)).collect();
-        cell.push_str(&format!("; personal data: {}", cats.join(", ")));
-    }
+    let mut cell = inventory_totals(inv, &|s| text(s, 30));
     let users: Vec<_> = inv.items.iter().filter(|i| !i.system).collect();
     if !users.is_empty() {
         let names: Vec<String> = users
