@@ -10,8 +10,10 @@
 pub mod app;
 pub mod catalog;
 pub mod cli;
+pub mod config;
 pub mod detect;
 pub mod finding;
+
 pub mod net;
 pub mod probe;
 pub mod progress;
@@ -21,3 +23,4 @@ pub mod sanitize;
 pub mod scan;
 pub mod targets;
 pub mod time;
+pub mod triage;

@@ -274,10 +274,10 @@ async fn probes_lists_services_and_help_teaches_by_example() {
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains("Examples:") && help.contains("--fail-on high"));
     for line in [
-        "0    the scan finished and nothing reached --fail-on",
-        "1    --fail-on matched a finding",
-        "2    usage or input error: nothing was sent",
-        "3    nothing could be scanned",
+        "0    the scan finished, covered every target, and nothing reached --fail-on",
+        "1    --fail-on (with --fail-on-new: a new one) matched a finding that is not accepted",
+        "2    usage, config or input error, or a target outside --scope: nothing was sent",
+        "3    the scan is incomplete: a name did not resolve, an endpoint could not be probed,",
         "4    the report could not be written",
         "130  interrupted by Ctrl-C (SIGINT); 143 stopped by SIGTERM",
     ] {

@@ -37,6 +37,7 @@ fn run_greeter<'a>(
     Box::pin(async move {
         trace.record("greeter hello", "ready");
         ProbeOutcome::Found(Box::new(Finding {
+            triage: Default::default(),
             endpoint: endpoint.authority(),
             address: None,
             url: None,

@@ -80,7 +80,7 @@ async fn unwritable_report_is_exit_4_with_the_summary_on_stderr() {
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("writing the report: No space left on device"),
+        err.contains("writing the report to /dev/full: No space left on device"),
         "{err}"
     );
     assert!(

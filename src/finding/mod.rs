@@ -286,6 +286,95 @@ pub struct Finding {
     /// Documentation on securing the product.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub references: Vec<String>,
+    /// How the finding stands against the operator's records (`--baseline`, accepted
+    /// findings); empty, and absent from the output, when neither is in use.
+    #[serde(flatten, default)]
+    pub triage: Triage,
+}
+
+impl Finding {
+    /// What identifies a finding across runs: its check id and endpoint, with an HTTP base
+    /// path (two products behind one proxy are two findings). Baselines, merges and SARIF
+    /// fingerprints key on it; severity, version and counts may change under one key.
+    pub fn key(&self) -> String {
+        let path = self
+            .url
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok())
+            .map(|u| u.path().to_string())
+            .filter(|p| p != "/")
+            .unwrap_or_default();
+        format!("{}\n{}{path}", self.check, self.endpoint)
+    }
+
+    /// Whether an accepted-findings entry (unexpired) keeps this finding out of the gate.
+    pub fn is_accepted(&self) -> bool {
+        self.triage.accepted.as_ref().is_some_and(|a| !a.expired)
+    }
+}
+
+/// A finding against the operator's records: the previous report (`--baseline`) and the
+/// accepted findings. Written into the finding's JSON object as `baseline`,
+/// `baseline_severity` and `accepted`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Triage {
+    /// Compared with the baseline, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub baseline: Option<BaselineState>,
+    /// The severity the baseline had, when it differs from this run's.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub baseline_severity: Option<Severity>,
+    /// The accepted-findings entry that matched, if any.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub accepted: Option<Acceptance>,
+}
+
+/// Where a finding stands against the previous report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BaselineState {
+    /// Not in the baseline: a new exposure.
+    New,
+    /// In the baseline with the same or a lower severity.
+    Unchanged,
+    /// In the baseline, but worse now (more data, personal data appeared): gated like a
+    /// new finding.
+    Escalated,
+    /// In the baseline, and its endpoint was scanned this run without it.
+    Resolved,
+}
+
+impl BaselineState {
+    /// The stable kebab-case id used in every format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaselineState::New => "new",
+            BaselineState::Unchanged => "unchanged",
+            BaselineState::Escalated => "escalated",
+            BaselineState::Resolved => "resolved",
+        }
+    }
+
+    /// Whether `--fail-on-new` gates a finding in this state.
+    pub fn is_news(self) -> bool {
+        matches!(self, BaselineState::New | BaselineState::Escalated)
+    }
+}
+
+/// The accepted-findings entry that matched a finding: the operator's decision, kept with
+/// the finding so the report shows why it did not fail the build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acceptance {
+    /// Why it is accepted, as the entry says.
+    pub reason: String,
+    /// The last day the entry holds (`YYYY-MM-DD`, UTC), if it has one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expires: Option<String>,
+    /// Where the entry is: `ajar.toml:41`.
+    pub source: String,
+    /// True when the entry has expired: it no longer keeps the finding out of the gate.
+    #[serde(default)]
+    pub expired: bool,
 }
 
 /// What happened at one endpoint. A dead host is an outcome, not an error of the scan.

@@ -229,6 +229,7 @@ impl Site<'_> {
         summary: String,
     ) -> Finding {
         Finding {
+            triage: Default::default(),
             endpoint: self.endpoint.authority(),
             address: None,
             url: Some(self.url()),

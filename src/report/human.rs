@@ -59,6 +59,15 @@ pub fn write(out: &mut dyn Write, report: &Report, verbose: bool) -> io::Result<
             write_note(out, label, note, verbose)?;
         }
     }
+    for f in &report.resolved {
+        writeln!(
+            out,
+            "resolved  {}  {} (was {} in the baseline)",
+            clip(&f.endpoint, 80),
+            clip(&f.check, 60),
+            f.severity
+        )?;
+    }
     writeln!(out, "{}", summary_line(report))
 }
 
@@ -124,7 +133,10 @@ fn row(f: &Finding) -> [String; 6] {
         f.version
             .as_deref()
             .map_or_else(|| "-".to_string(), |v| clip(v, 24)),
-        what(f),
+        match super::triage_mark(f) {
+            Some(mark) => format!("[{mark}] {}", what(f)),
+            None => what(f),
+        },
     ]
 }
 
@@ -254,6 +266,12 @@ pub fn summary_line(report: &Report) -> String {
             c.unresolved,
             plural(c.unresolved as u64, "name", "names")
         ));
+    }
+    if let Some(shard) = report.shard {
+        line.push_str(&format!("; shard {shard}"));
+    }
+    if let Some(triage) = super::triage_line(report) {
+        line.push_str(&format!("; {triage}"));
     }
     line.push_str(&format!("; {}", seconds(report.duration())));
     if report.interrupted {

@@ -5,8 +5,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{BySeverity, Counts, Exposed, Note, Report};
+use super::{BySeverity, Counts, Exposed, Note, Report, TriageSummary};
 use crate::finding::Finding;
+use crate::targets::shard::Shard;
 use crate::time::rfc3339;
 
 /// The top-level JSON object.
@@ -22,6 +23,12 @@ pub struct JsonReport<'a> {
     pub duration_ms: u128,
     /// True when a signal cut the scan short; the results are what was found until then.
     pub interrupted: bool,
+    /// Why the run is not a complete picture of its targets (exit code 3); empty when
+    /// it is.
+    pub incomplete: Vec<String>,
+    /// The part of a split scan (`--shard K/N`) this report covers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
     /// Target lines and arguments given.
     pub targets: usize,
     /// Endpoint counts by outcome.
@@ -30,8 +37,14 @@ pub struct JsonReport<'a> {
     pub severities: BySeverity,
     /// Documents and bytes readable without credentials.
     pub exposed: Exposed,
+    /// Baseline and accepted-findings counts, when either is in use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub triage: Option<&'a TriageSummary>,
     /// One entry per endpoint where a known service answered, most severe first.
     pub results: Vec<&'a Finding>,
+    /// Findings of the baseline gone where this run looked (`"baseline": "resolved"`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resolved: Vec<&'a Finding>,
     /// Endpoints that answered with a protocol ajar does not know.
     pub unidentified: Vec<&'a Note>,
     /// Endpoints that accepted the connection and said nothing.
@@ -69,11 +82,15 @@ impl<'a> JsonReport<'a> {
             finished_at: rfc3339(finished),
             duration_ms: report.duration().as_millis(),
             interrupted: report.interrupted,
+            incomplete: report.incomplete_reasons(),
+            shard: report.shard,
             targets: report.targets,
             endpoints: report.counts,
             severities: report.by_severity(),
             exposed: report.exposed(),
+            triage: report.triage.as_ref(),
             results: report.sorted_findings(),
+            resolved: report.resolved.iter().collect(),
             unidentified: Report::sorted_notes(&report.unidentified),
             silent: Report::sorted_notes(&report.silent),
             errors: Report::sorted_notes(&report.errors),

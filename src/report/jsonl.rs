@@ -1,7 +1,8 @@
 //! `--format jsonl`: one JSON object per line, tagged by `"type"`, each written (and
 //! flushed) the moment it is known: `{"type":"result", ...finding}`, and for endpoints
 //! that are not findings `{"type":"unidentified"|"silent"|"error", endpoint, note,
-//! evidence}`. The last line is `{"type":"summary", ...}` with the fields of the JSON
+//! evidence}`; with `--baseline`, `{"type":"resolved", ...finding}` for each baseline
+//! finding gone. The last line is `{"type":"summary", ...}` with the fields of the JSON
 //! report minus the lists, so a long scan keeps nothing per endpoint in memory.
 
 use std::io::{self, Write};
@@ -9,7 +10,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::json::{JsonReport, Tool};
-use super::{BySeverity, Counts, Exposed, Recorded, Report};
+use super::{BySeverity, Counts, Exposed, Recorded, Report, TriageSummary};
+use crate::targets::shard::Shard;
 
 #[derive(Serialize)]
 struct Tagged<'a, T: Serialize> {
@@ -27,10 +29,15 @@ struct Summary {
     finished_at: String,
     duration_ms: u128,
     interrupted: bool,
+    incomplete: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<Shard>,
     targets: usize,
     endpoints: Counts,
     severities: BySeverity,
     exposed: Exposed,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    triage: Option<TriageSummary>,
 }
 
 fn line<T: Serialize>(out: &mut dyn Write, kind: &'static str, body: &T) -> io::Result<()> {
@@ -47,8 +54,12 @@ pub fn write_result(out: &mut dyn Write, recorded: &Recorded) -> io::Result<()> 
     }
 }
 
-/// Writes the closing `summary` line.
+/// Writes a `resolved` line for each baseline finding gone, then the closing `summary`
+/// line.
 pub fn write_summary(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    for finding in &report.resolved {
+        line(out, "resolved", finding)?;
+    }
     let full = JsonReport::from_report(report);
     let summary = Summary {
         tool: full.tool,
@@ -56,10 +67,13 @@ pub fn write_summary(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         finished_at: full.finished_at,
         duration_ms: full.duration_ms,
         interrupted: full.interrupted,
+        incomplete: full.incomplete,
+        shard: full.shard,
         targets: full.targets,
         endpoints: full.endpoints,
         severities: full.severities,
         exposed: full.exposed,
+        triage: full.triage.cloned(),
     };
     line(out, "summary", &summary)
 }

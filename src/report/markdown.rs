@@ -121,7 +121,10 @@ pub fn row(f: &Finding) -> String {
         version,
         f.exposure,
         f.severity,
-        exposed(f)
+        match super::triage_mark(f) {
+            Some(mark) => format!("**{}** {}", text(&mark, 60), exposed(f)),
+            None => exposed(f),
+        }
     )
 }
 
@@ -149,6 +152,15 @@ pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
             "**Nothing was scanned**: {}.\n",
             text(&report.why_nothing_scanned(), 300)
         )?;
+    } else {
+        let incomplete = report.incomplete_reasons();
+        if !incomplete.is_empty() {
+            writeln!(
+                out,
+                "**Incomplete**: {}.\n",
+                text(&incomplete.join("; "), 300)
+            )?;
+        }
     }
     writeln!(out, "{}\n", text(&summary_line(report), 1000))?;
 
@@ -172,7 +184,33 @@ pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     } else {
         write_findings(out, &findings)?;
     }
+    write_resolved(out, report)?;
     write_errors(out, report)
+}
+
+/// Baseline findings gone since: what the team fixed.
+fn write_resolved(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    if report.resolved.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n## Resolved since the baseline\n")?;
+    for f in report.resolved.iter().take(ERRORS_SHOWN) {
+        writeln!(
+            out,
+            "- {}: {} (was {})",
+            endpoint(f),
+            text(&f.check, 80),
+            f.severity
+        )?;
+    }
+    if report.resolved.len() > ERRORS_SHOWN {
+        writeln!(
+            out,
+            "- and {} more",
+            group((report.resolved.len() - ERRORS_SHOWN) as u64)
+        )?;
+    }
+    Ok(())
 }
 
 /// Errors shown at most; the rest are counted.

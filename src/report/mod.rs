@@ -9,21 +9,23 @@ pub mod json;
 pub mod jsonl;
 pub mod markdown;
 pub mod sarif;
+pub mod stored;
 
 use std::cmp::Ordering;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::finding::{EndpointResult, Evidence, Exposure, Finding, Outcome, Severity};
 use crate::targets::Unresolved;
 
 /// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// A compact table and a summary line, for people.
+    #[default]
     Human,
     /// One JSON object with every result, written when the scan ends.
     Json,
@@ -35,8 +37,37 @@ pub enum Format {
     Markdown,
 }
 
+impl Format {
+    /// The format an output file's extension names: `.json`, `.jsonl` (`.ndjson`),
+    /// `.sarif` (`.sarif.json`), `.md` (`.markdown`), `.txt`.
+    pub fn from_path(path: &std::path::Path) -> Option<Format> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        let ext = name.rsplit_once('.')?.1;
+        Some(match ext {
+            "json" if name.ends_with(".sarif.json") => Format::Sarif,
+            "json" => Format::Json,
+            "jsonl" | "ndjson" => Format::Jsonl,
+            "sarif" => Format::Sarif,
+            "md" | "markdown" => Format::Markdown,
+            "txt" => Format::Human,
+            _ => return None,
+        })
+    }
+
+    /// The name `-f` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Sarif => "sarif",
+            Format::Markdown => "markdown",
+        }
+    }
+}
+
 /// Counts of endpoints by outcome.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     /// Endpoints the targets expanded to.
     pub total: usize,
@@ -107,17 +138,17 @@ impl BySeverity {
 
 /// An endpoint that is not a finding, with what it spoke or what went wrong, and the
 /// exchanges that showed it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Note {
     /// `host:port` (or the name, for one that did not resolve).
     pub endpoint: String,
     /// The address connected to, when the endpoint was given by name.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub address: Option<String>,
     /// What happened.
     pub note: String,
     /// Every request sent and the facts of its answer.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub evidence: Vec<Evidence>,
 }
 
@@ -173,6 +204,15 @@ pub struct Report {
     pub errors: Vec<Note>,
     /// True when the scan was interrupted.
     pub interrupted: bool,
+    /// The part of a split scan this report covers (`--shard K/N`).
+    pub shard: Option<crate::targets::shard::Shard>,
+    /// How the findings stand against the baseline and accepted findings, when in use.
+    pub triage: Option<TriageSummary>,
+    /// Findings of the baseline that this run no longer sees where it looked.
+    pub resolved: Vec<Finding>,
+    /// Why the run is incomplete beyond what the counts show (shards missing from a
+    /// merge).
+    pub incomplete: Vec<String>,
     exposed: Exposed,
     worst: Option<Severity>,
     by_severity: BySeverity,
@@ -194,6 +234,10 @@ impl Report {
             silent: Vec::new(),
             errors: Vec::new(),
             interrupted: false,
+            shard: None,
+            triage: None,
+            resolved: Vec::new(),
+            incomplete: Vec::new(),
             exposed: Exposed::default(),
             worst: None,
             by_severity: BySeverity::default(),
@@ -242,23 +286,7 @@ impl Report {
         };
         match outcome {
             Outcome::Found(finding) => {
-                c.identified += 1;
-                match finding.exposure {
-                    Exposure::Open => c.open += 1,
-                    Exposure::DefaultCredentials => c.default_credentials += 1,
-                    Exposure::AuthRequired => c.auth_required += 1,
-                    Exposure::Undetermined => c.undetermined += 1,
-                }
-                if finding.exposure == Exposure::Open
-                    && let Some(inv) = &finding.inventory
-                {
-                    self.exposed.add(
-                        inv.total_documents.unwrap_or(0),
-                        inv.total_size_bytes.unwrap_or(0),
-                    );
-                }
-                self.worst = self.worst.max(Some(finding.severity));
-                self.by_severity.add(finding.severity);
+                self.count_finding(&finding);
                 Some(Recorded::Finding(finding))
             }
             Outcome::Closed => {
@@ -285,6 +313,58 @@ impl Report {
                 Some(Recorded::Note(NoteKind::Error, note(text)))
             }
         }
+    }
+
+    /// Counts one finding into the identified, exposure, severity and exposed totals.
+    pub fn count_finding(&mut self, finding: &Finding) {
+        let c = &mut self.counts;
+        c.identified += 1;
+        match finding.exposure {
+            Exposure::Open => c.open += 1,
+            Exposure::DefaultCredentials => c.default_credentials += 1,
+            Exposure::AuthRequired => c.auth_required += 1,
+            Exposure::Undetermined => c.undetermined += 1,
+        }
+        if finding.exposure == Exposure::Open
+            && let Some(inv) = &finding.inventory
+        {
+            self.exposed.add(
+                inv.total_documents.unwrap_or(0),
+                inv.total_size_bytes.unwrap_or(0),
+            );
+        }
+        self.worst = self.worst.max(Some(finding.severity));
+        self.by_severity.add(finding.severity);
+    }
+
+    /// Why the run is not a complete picture of its targets, in words; empty when it is.
+    /// An incomplete run is not a green build (exit code 3), even with no finding.
+    pub fn incomplete_reasons(&self) -> Vec<String> {
+        let c = &self.counts;
+        let mut why = Vec::new();
+        if self.nothing_scanned() {
+            why.push(format!(
+                "nothing could be scanned ({})",
+                self.why_nothing_scanned()
+            ));
+        } else {
+            if c.unresolved > 0 {
+                why.push(format!(
+                    "{} {} did not resolve",
+                    c.unresolved,
+                    plural(c.unresolved as u64, "name", "names")
+                ));
+            }
+            if c.failed > 0 {
+                why.push(format!(
+                    "{} {} could not be probed",
+                    c.failed,
+                    plural(c.failed as u64, "endpoint", "endpoints")
+                ));
+            }
+        }
+        why.extend(self.incomplete.iter().cloned());
+        why
     }
 
     /// Marks the scan finished (or interrupted).
@@ -362,7 +442,10 @@ impl Report {
     pub fn nothing_scanned(&self) -> bool {
         let c = &self.counts;
         let answered = c.identified + c.closed + c.unreachable + c.silent + c.unidentified;
-        !self.interrupted && answered == 0
+        // One part of a split scan may hold no endpoint at all when there are more parts
+        // than endpoints: nothing was asked of it.
+        let empty_shard = self.shard.is_some() && c.total == 0 && c.unresolved == 0;
+        !self.interrupted && answered == 0 && !empty_shard
     }
 
     /// Why [`Report::nothing_scanned`] holds, in words.
@@ -390,6 +473,62 @@ impl Report {
     }
 }
 
+/// A short mark of a finding's triage for the human and Markdown tables: `new`,
+/// `escalated from medium`, `accepted until 2027-06-30`, `acceptance expired 2026-01-31`.
+pub fn triage_mark(f: &Finding) -> Option<String> {
+    let mut marks = Vec::new();
+    match f.triage.baseline {
+        Some(crate::finding::BaselineState::New) => marks.push("new".to_string()),
+        Some(crate::finding::BaselineState::Escalated) => {
+            marks.push(match f.triage.baseline_severity {
+                Some(was) => format!("escalated from {was}"),
+                None => "escalated".to_string(),
+            })
+        }
+        _ => {}
+    }
+    if let Some(a) = &f.triage.accepted {
+        let until = a.expires.as_deref().unwrap_or("-");
+        marks.push(if a.expired {
+            format!("acceptance expired {until}")
+        } else {
+            format!("accepted until {until}")
+        });
+    }
+    (!marks.is_empty()).then(|| marks.join(", "))
+}
+
+/// The triage part of a summary line: `baseline: 1 new, 3 unchanged, 1 resolved; 2
+/// accepted; 1 failing the gate`, or nothing when no baseline or accepted findings are in
+/// use.
+pub fn triage_line(report: &Report) -> Option<String> {
+    let t = report.triage.as_ref()?;
+    let mut parts = Vec::new();
+    if t.baseline.is_some() {
+        let mut b = format!("baseline: {} new", t.new);
+        if t.escalated > 0 {
+            b.push_str(&format!(", {} escalated", t.escalated));
+        }
+        b.push_str(&format!(
+            ", {} unchanged, {} resolved",
+            t.unchanged, t.resolved
+        ));
+        parts.push(b);
+    }
+    if t.accepted > 0 || t.acceptance_expired > 0 {
+        let mut a = format!("{} accepted", t.accepted);
+        if t.acceptance_expired > 0 {
+            a.push_str(&format!(
+                " ({} whose acceptance expired)",
+                t.acceptance_expired
+            ));
+        }
+        parts.push(a);
+    }
+    parts.push(format!("{} failing the gate", t.failing));
+    Some(parts.join("; "))
+}
+
 /// `one` or `many` by `n`.
 pub fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
@@ -406,8 +545,30 @@ pub fn endpoint_order(a: &str, b: &str) -> Ordering {
     }
 }
 
+/// How a run's findings stand against the baseline and the accepted findings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TriageSummary {
+    /// The baseline file, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub baseline: Option<String>,
+    /// Findings not in the baseline.
+    pub new: usize,
+    /// Findings in the baseline, no worse.
+    pub unchanged: usize,
+    /// Findings in the baseline, worse now.
+    pub escalated: usize,
+    /// Baseline findings gone where this run looked.
+    pub resolved: usize,
+    /// Findings an unexpired accepted-findings entry keeps out of the gate.
+    pub accepted: usize,
+    /// Findings whose accepted-findings entry has expired.
+    pub acceptance_expired: usize,
+    /// Findings that reached the gate (`--fail-on`, `--fail-on-new`).
+    pub failing: usize,
+}
+
 /// Totals over open findings.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Exposed {
     /// Documents (rows) readable without credentials.
     pub documents: u64,

@@ -16,7 +16,7 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::Report;
-use crate::finding::{Exposure, Finding, Severity};
+use crate::finding::{BaselineState, Exposure, Finding, Severity};
 
 /// The schema URI written in `$schema`.
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -47,24 +47,10 @@ pub fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
-/// The endpoint a finding names, with the base path of an HTTP service under one
-/// (`127.0.0.1:8080/phpmyadmin/`), so two products on one port stay apart.
-fn endpoint_with_path(f: &Finding) -> String {
-    let path = f
-        .url
-        .as_deref()
-        .and_then(|u| url::Url::parse(u).ok())
-        .map(|u| u.path().to_string())
-        .filter(|p| p != "/")
-        .unwrap_or_default();
-    format!("{}{path}", f.endpoint)
-}
-
 /// The stable fingerprint of a finding: hex SHA-256 of its check id and endpoint (with an
 /// HTTP base path), the same in every run that finds it, whatever else changed.
 pub fn fingerprint(f: &Finding) -> String {
-    let input = format!("{}\n{}", f.check, endpoint_with_path(f));
-    let digest = ring::digest::digest(&ring::digest::SHA256, input.as_bytes());
+    let digest = ring::digest::digest(&ring::digest::SHA256, f.key().as_bytes());
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -183,7 +169,7 @@ fn result(f: &Finding, rule_index: usize) -> Value {
     if let Some(product) = &f.product {
         properties["product"] = json!(product);
     }
-    json!({
+    let mut result = json!({
         "ruleId": f.check,
         "ruleIndex": rule_index,
         "level": level(f.severity),
@@ -196,7 +182,30 @@ fn result(f: &Finding, rule_index: usize) -> Value {
         }],
         "partialFingerprints": { FINGERPRINT_KEY: fingerprint(f) },
         "properties": properties,
-    })
+    });
+    // SARIF's own words for a baseline comparison: new, unchanged, updated (worse).
+    if let Some(state) = f.triage.baseline {
+        result["baselineState"] = json!(match state {
+            BaselineState::New => "new",
+            BaselineState::Unchanged => "unchanged",
+            BaselineState::Escalated => "updated",
+            BaselineState::Resolved => "absent",
+        });
+    }
+    // An unexpired accepted finding is an external suppression with its justification;
+    // an expired one is not suppressed.
+    if let Some(accepted) = f.triage.accepted.as_ref().filter(|a| !a.expired) {
+        let mut justification = accepted.reason.clone();
+        if let Some(expires) = &accepted.expires {
+            justification.push_str(&format!(" (accepted until {expires}, {})", accepted.source));
+        }
+        result["suppressions"] = json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": justification,
+        }]);
+    }
+    result
 }
 
 /// The whole SARIF log of a report: rules by check id, results most severe first.
@@ -231,7 +240,7 @@ pub fn log(report: &Report) -> Value {
                 },
             },
             "invocations": [{
-                "executionSuccessful": !report.interrupted && !report.nothing_scanned(),
+                "executionSuccessful": !report.interrupted && report.incomplete_reasons().is_empty(),
                 "startTimeUtc": crate::time::rfc3339(report.started),
                 "endTimeUtc": crate::time::rfc3339(finished),
             }],
@@ -252,6 +261,7 @@ mod tests {
 
     fn finding(check: &str, endpoint: &str, severity: Severity, exposure: Exposure) -> Finding {
         Finding {
+            triage: Default::default(),
             endpoint: endpoint.into(),
             address: None,
             url: None,

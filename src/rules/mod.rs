@@ -7,7 +7,7 @@
 //! capped by the fetcher, and every value it keeps is a name, a count or a version, clipped.
 
 mod compile;
-mod error;
+pub(crate) mod error;
 mod eval;
 mod extract;
 mod matcher;

@@ -7,6 +7,8 @@
 //! - [`input`]: reading target files and stdin within bounds.
 //! - [`resolve`]: names to addresses, once each.
 //! - [`ranges`]: address sets as merged ranges.
+//! - [`scope`]: the CIDRs and domains the user owns; anything outside is refused.
+//! - [`shard`]: `--shard K/N`, one of N disjoint parts of a scan.
 //! - [`set`]: specs, resolved names and exclusions into the [`TargetSet`] the engine reads.
 //!
 //! Parsing is all-or-nothing: one bad line is an error naming its source and line, and
@@ -16,7 +18,9 @@ pub mod input;
 pub mod parse;
 pub mod ranges;
 pub mod resolve;
+pub mod scope;
 pub mod set;
+pub mod shard;
 
 use std::fmt;
 use std::net::IpAddr;
@@ -143,6 +147,19 @@ pub enum TargetError {
         hosts: u128,
         /// The cap.
         cap: u64,
+    },
+    /// Targets outside `--scope` (after exclusions): nothing is sent.
+    #[error(
+        "{count} {} outside the scope of {scope}: {first}; widen the scope or exclude them",
+        if *.count == 1 { "target is" } else { "targets are" }
+    )]
+    OutOfScope {
+        /// Where the scope came from.
+        scope: String,
+        /// How many targets are outside.
+        count: usize,
+        /// The first few, comma-separated.
+        first: String,
     },
     /// A target file could not be read.
     #[error("cannot read {path}: {message}")]

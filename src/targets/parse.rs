@@ -31,6 +31,12 @@ pub struct Cidr {
     prefix: u8,
 }
 
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
 impl Cidr {
     /// Parses `a.b.c.d/n`, `v6::/n`, or a bare address. An IPv4-mapped IPv6 block of
     /// prefix 96 or more is the IPv4 block it maps.

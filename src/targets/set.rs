@@ -12,6 +12,8 @@ use std::sync::Arc;
 use super::parse::{Cidr, TargetSpec, parse_host, parse_target, strip_comment};
 use super::ranges::IpRanges;
 use super::resolve::Resolved;
+use super::scope::Scope;
+use super::shard::Shard;
 use super::{Endpoint, Host, Protocol, TargetError, Transport};
 
 /// Hosts or blocks never to scan, compared with addresses (names are resolved first).
@@ -72,6 +74,7 @@ pub struct TargetSetBuilder {
     specs: Vec<TargetSpec>,
     max_hosts: u64,
     inputs: usize,
+    scope: Option<Scope>,
 }
 
 impl TargetSetBuilder {
@@ -81,6 +84,26 @@ impl TargetSetBuilder {
             specs: Vec::new(),
             max_hosts,
             inputs: 0,
+            scope: None,
+        }
+    }
+
+    /// Refuses, at [`TargetSetBuilder::build`], every target outside `scope`.
+    pub fn with_scope(mut self, scope: Scope) -> Self {
+        self.scope = Some(scope);
+        self
+    }
+
+    /// Names the scope forbids resolving at all (not under a listed domain, and no
+    /// blocks listed): refused before their DNS query is sent.
+    pub fn names_out_of_scope(&self) -> Vec<Arc<str>> {
+        match &self.scope {
+            Some(scope) => self
+                .names()
+                .into_iter()
+                .filter(|n| !scope.may_resolve(n))
+                .collect(),
+            None => Vec::new(),
         }
     }
 
@@ -249,6 +272,9 @@ impl TargetSetBuilder {
         named_addrs.normalize();
         ranges.subtract(&named_addrs);
 
+        if let Some(scope) = &self.scope {
+            check_scope(scope, &ranges, &named, &pinned)?;
+        }
         let pinned = dedupe_pinned(pinned);
         let mut pinned_keys: Vec<(IpAddr, u16)> = pinned
             .iter()
@@ -308,8 +334,47 @@ impl TargetSetBuilder {
             hosts: u64::try_from(hosts).unwrap_or(u64::MAX),
             unresolved,
             had_targets: any_target,
+            shard: None,
         })
     }
+}
+
+/// Every target left after exclusions must be in `scope`; the error lists the first few
+/// that are not.
+fn check_scope(
+    scope: &Scope,
+    ranges: &IpRanges,
+    named: &[(Arc<str>, IpAddr)],
+    pinned: &[(usize, IpAddr, Endpoint)],
+) -> Result<(), TargetError> {
+    let mut outside: Vec<String> = Vec::new();
+    if let Some(addr) = scope.first_outside(ranges) {
+        outside.push(addr.to_string());
+    }
+    let show = |host: &Host, addr: IpAddr| match host {
+        Host::Name(name) => format!("{name} ({addr})"),
+        Host::Ip(_) => addr.to_string(),
+    };
+    for (name, addr) in named {
+        let host = Host::Name(name.clone());
+        if !scope.holds(&host, *addr) {
+            outside.push(show(&host, *addr));
+        }
+    }
+    for (_, addr, endpoint) in pinned {
+        if !scope.holds(&endpoint.host, *addr) {
+            outside.push(show(&endpoint.host, *addr));
+        }
+    }
+    if outside.is_empty() {
+        return Ok(());
+    }
+    outside.dedup();
+    Err(TargetError::OutOfScope {
+        scope: scope.source().to_string(),
+        count: outside.len(),
+        first: outside.into_iter().take(5).collect::<Vec<_>>().join(", "),
+    })
 }
 
 /// Folds pinned endpoints that name one server (same address, port and path prefix)
@@ -353,9 +418,47 @@ pub struct TargetSet {
     hosts: u64,
     unresolved: Vec<Unresolved>,
     had_targets: bool,
+    shard: Option<Shard>,
 }
 
 impl TargetSet {
+    /// Keeps only the endpoints of `shard`; the length is recounted (one pass over the
+    /// expansion, which stays lazy).
+    pub fn with_shard(mut self, shard: Shard) -> TargetSet {
+        self.shard = Some(shard);
+        self.len = self.endpoints().count() as u64;
+        self
+    }
+
+    /// The part of the scan this set is, when split with `--shard`.
+    pub fn shard(&self) -> Option<Shard> {
+        self.shard
+    }
+
+    /// Whether this set (and its shard) holds the endpoint `authority` (`host:port` as a
+    /// report writes it): how a baseline tells a finding that is gone from one this run
+    /// did not look at.
+    pub fn holds_authority(&self, authority: &str) -> bool {
+        let Ok(specs) = super::parse::parse_target(authority) else {
+            return false;
+        };
+        let Some(TargetSpec::Endpoint(endpoint)) = specs.into_iter().next() else {
+            return false;
+        };
+        let Some(addr) = self.address_of(&endpoint.host) else {
+            return false;
+        };
+        let port = endpoint.port;
+        let listed = self.pinned.binary_search(&(addr, port)).is_ok()
+            || self
+                .endpoints
+                .iter()
+                .any(|e| e.port == port && self.address_of(&e.host) == Some(addr))
+            || (self.ports.contains(&port)
+                && (self.ranges.contains(addr) || self.named.iter().any(|(_, a)| *a == addr)));
+        listed && self.shard.is_none_or(|s| s.holds(addr, port))
+    }
+
     /// Number of endpoints [`TargetSet::endpoints`] yields.
     pub fn len(&self) -> usize {
         usize::try_from(self.len).unwrap_or(usize::MAX)
@@ -414,7 +517,17 @@ impl TargetSet {
                 .filter(move |(_, addr)| self.pinned.binary_search(&(*addr, port)).is_err())
                 .map(move |(host, _)| Endpoint::new(host, port))
         });
-        self.endpoints.iter().cloned().chain(expanded)
+        let shard = self.shard;
+        self.endpoints
+            .iter()
+            .cloned()
+            .chain(expanded)
+            .filter(move |e| {
+                shard.is_none_or(|s| {
+                    self.address_of(&e.host)
+                        .is_some_and(|addr| s.holds(addr, e.port))
+                })
+            })
     }
 }
 

@@ -124,6 +124,7 @@ fn other_answer(
 ) -> ProbeOutcome {
     let exposure = Exposure::Undetermined;
     ProbeOutcome::Found(Box::new(Finding {
+        triage: Default::default(),
         endpoint: endpoint.authority(),
         address: None,
         url: None,

@@ -277,6 +277,7 @@ impl Judge<'_> {
             details.push(("vhost".into(), VHOST.into()));
         }
         ProbeOutcome::Found(Box::new(Finding {
+            triage: Default::default(),
             endpoint: self.endpoint.authority(),
             address: None,
             url: None,

@@ -286,6 +286,7 @@ fn finding(endpoint: &Endpoint, tls: bool, stats: &Stats, inventory: Option<Inve
         None => Severity::Medium,
     };
     Finding {
+        triage: Default::default(),
         endpoint: endpoint.authority(),
         address: None,
         url: None,

@@ -248,6 +248,7 @@ impl Judge<'_> {
             _ => "cassandra",
         };
         ProbeOutcome::Found(Box::new(Finding {
+            triage: Default::default(),
             endpoint: self.endpoint.authority(),
             address: None,
             url: None,

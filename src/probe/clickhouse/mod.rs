@@ -235,6 +235,7 @@ impl Judge<'_> {
         inventory: Option<Inventory>,
     ) -> ProbeOutcome {
         ProbeOutcome::Found(Box::new(Finding {
+            triage: Default::default(),
             endpoint: self.endpoint.authority(),
             address: None,
             url: None,

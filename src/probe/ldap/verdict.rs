@@ -254,6 +254,7 @@ impl Facts<'_> {
             }
         }
         Box::new(Finding {
+            triage: Default::default(),
             endpoint: self.endpoint.authority(),
             address: None,
             url: None,

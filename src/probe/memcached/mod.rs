@@ -268,6 +268,7 @@ fn finding(endpoint: &Endpoint, tls: bool, exposure: Exposure, version: Option<S
         _ => Severity::Low,
     };
     Finding {
+        triage: Default::default(),
         endpoint: endpoint.authority(),
         address: None,
         url: None,

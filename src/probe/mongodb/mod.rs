@@ -214,6 +214,7 @@ impl Probe<'_> {
         details.push(("wire_protocol".into(), protocol.into()));
         details.push(("handshake".into(), hello.via.into()));
         Finding {
+            triage: Default::default(),
             endpoint: self.endpoint.authority(),
             address: None,
             url: None,

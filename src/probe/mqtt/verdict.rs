@@ -167,6 +167,7 @@ impl Probe<'_> {
             _ => Vec::new(),
         };
         ProbeOutcome::Found(Box::new(Finding {
+            triage: Default::default(),
             endpoint: self.endpoint.authority(),
             address: None,
             url: None,

@@ -205,6 +205,7 @@ fn refused(endpoint: &Endpoint, trace: &mut Trace, err: &ServerError) -> ProbeOu
         )
     };
     ProbeOutcome::Found(Box::new(Finding {
+        triage: Default::default(),
         endpoint: endpoint.authority(),
         address: None,
         url: None,
@@ -248,6 +249,7 @@ impl Judge<'_> {
         }
         let severity = policy::severity(exposure, SEVERITY, inventory.as_ref(), false);
         ProbeOutcome::Found(Box::new(Finding {
+            triage: Default::default(),
             endpoint: self.endpoint.authority(),
             address: None,
             url: None,

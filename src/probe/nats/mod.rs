@@ -325,6 +325,7 @@ impl Session<'_> {
         details.push(("max_payload".into(), info.max_payload.to_string()));
         details.push(("jetstream".into(), info.jetstream.to_string()));
         Finding {
+            triage: Default::default(),
             endpoint: self.endpoint.authority(),
             address: None,
             url: None,

@@ -239,6 +239,7 @@ impl Verdict {
             .filter(|inv| inv.items.iter().all(|d| d.system));
         let severity = policy::severity(exposure, OPEN_SEVERITY, counted, false);
         ProbeOutcome::Found(Box::new(Finding {
+            triage: Default::default(),
             endpoint: endpoint.authority(),
             address: None,
             url: None,

@@ -363,6 +363,7 @@ impl Probe<'_> {
             }
         }
         ProbeOutcome::Found(Box::new(Finding {
+            triage: Default::default(),
             endpoint: self.endpoint.authority(),
             address: None,
             url: None,

@@ -106,6 +106,7 @@ impl Judge<'_> {
             details.insert(1, ("auth_digests".into(), g.digests.join(" ")));
         }
         ProbeOutcome::Found(Box::new(Finding {
+            triage: Default::default(),
             endpoint: self.endpoint.authority(),
             address: None,
             url: None,

@@ -377,6 +377,7 @@ impl Judge<'_> {
         }
         let severity = policy::severity(exposure, SEVERITY, inventory.as_ref(), false);
         ProbeOutcome::Found(Box::new(Finding {
+            triage: Default::default(),
             endpoint: self.endpoint.authority(),
             address: None,
             url: None,

@@ -239,6 +239,7 @@ fn finding(
         None => judged.summary,
     };
     Finding {
+        triage: Default::default(),
         endpoint: endpoint.authority(),
         address: None,
         url: None,

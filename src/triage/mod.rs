@@ -1,0 +1,203 @@
+//! Triage: what a run's findings mean for the operator, after the probes have spoken.
+//! Severity overrides per check, accepted findings, the comparison with the previous
+//! report (`--baseline`) and the gate (`--fail-on`, `--fail-on-new`) live here, in one
+//! place shared by `ajar scan` and `ajar merge`, so a merged report is judged exactly as a
+//! single run would be.
+//!
+//! Each finding is judged as it arrives ([`Triage::judge`]), before any format writes it,
+//! so streamed JSONL carries the same marks as the JSON report; what is left of the
+//! baseline at the end is what has been resolved ([`Triage::resolved`]).
+
+pub mod accept;
+
+use std::collections::HashMap;
+
+use crate::finding::{BaselineState, Finding, Severity};
+use crate::report::stored::StoredReport;
+use crate::report::{Note, TriageSummary};
+use accept::AcceptEntry;
+
+/// The gate: which findings fail the run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Gate {
+    /// Findings at or above this severity fail the run (`--fail-on`).
+    pub threshold: Option<Severity>,
+    /// Only new or escalated findings count (`--fail-on-new`, which needs a baseline to
+    /// tell; without one, every finding is new).
+    pub only_new: bool,
+}
+
+/// Everything that judges findings after the probes.
+#[derive(Debug, Default)]
+pub struct Triage {
+    overrides: HashMap<String, Severity>,
+    accepted: Vec<AcceptEntry>,
+    baseline: Option<Baseline>,
+    gate: Gate,
+    today: String,
+    summary: TriageSummary,
+    in_use: bool,
+    expired_warned: Vec<String>,
+}
+
+/// The previous report's findings, by key, until this run sees them again.
+#[derive(Debug)]
+struct Baseline {
+    file: String,
+    /// Findings not seen yet this run, by [`Finding::key`].
+    pending: HashMap<String, Finding>,
+    /// Keys of the baseline seen this run (a key found twice is judged once).
+    seen: HashMap<String, Severity>,
+}
+
+impl Triage {
+    /// A triage with `gate`, judging dates against `today` (`YYYY-MM-DD`, UTC).
+    pub fn new(gate: Gate, today: String) -> Triage {
+        Triage {
+            gate,
+            today,
+            ..Triage::default()
+        }
+    }
+
+    /// Raises or lowers the severity of every finding of `check` (`[severity]` in
+    /// ajar.toml), for estates where a check means more or less than ajar's default.
+    pub fn override_severity(&mut self, check: &str, severity: Severity) {
+        self.overrides.insert(check.to_ascii_lowercase(), severity);
+    }
+
+    /// Adds accepted-findings entries.
+    pub fn accept(&mut self, entries: Vec<AcceptEntry>) {
+        self.in_use |= !entries.is_empty();
+        self.accepted.extend(entries);
+    }
+
+    /// Compares this run with `previous`, read from `file`.
+    pub fn with_baseline(&mut self, file: String, previous: StoredReport) {
+        let pending = previous.results.into_iter().map(|f| (f.key(), f)).collect();
+        self.in_use = true;
+        self.summary.baseline = Some(file.clone());
+        self.baseline = Some(Baseline {
+            file,
+            pending,
+            seen: HashMap::new(),
+        });
+    }
+
+    /// Marks one finding (severity override, acceptance, baseline state) and says
+    /// whether it fails the gate.
+    pub fn judge(&mut self, finding: &mut Finding) -> bool {
+        if let Some(severity) = self.overrides.get(&finding.check.to_ascii_lowercase()) {
+            finding.severity = *severity;
+        }
+        finding.triage = Default::default();
+        if let Some(entry) = self.accepted.iter().find(|e| e.matches(finding)) {
+            let acceptance = entry.acceptance(&self.today);
+            if acceptance.expired {
+                self.summary.acceptance_expired += 1;
+                if !self.expired_warned.contains(&entry.source) {
+                    self.expired_warned.push(entry.source.clone());
+                    eprintln!(
+                        "ajar: the accepted finding at {} expired on {}; it no longer keeps {} {} out of the gate",
+                        entry.source,
+                        entry.expires,
+                        crate::sanitize::clip(&finding.check, 60),
+                        crate::sanitize::clip(&finding.endpoint, 80),
+                    );
+                }
+            } else {
+                self.summary.accepted += 1;
+            }
+            finding.triage.accepted = Some(acceptance);
+        }
+        if let Some(baseline) = self.baseline.as_mut() {
+            let key = finding.key();
+            let before = baseline
+                .pending
+                .remove(&key)
+                .map(|f| f.severity)
+                .or_else(|| baseline.seen.get(&key).copied());
+            let state = match before {
+                None => BaselineState::New,
+                Some(was) if finding.severity > was => BaselineState::Escalated,
+                Some(_) => BaselineState::Unchanged,
+            };
+            if let Some(was) = before {
+                baseline.seen.insert(key, was);
+                if was != finding.severity {
+                    finding.triage.baseline_severity = Some(was);
+                }
+            }
+            match state {
+                BaselineState::New => self.summary.new += 1,
+                BaselineState::Escalated => self.summary.escalated += 1,
+                _ => self.summary.unchanged += 1,
+            }
+            finding.triage.baseline = Some(state);
+        }
+        let fails = self.fails(finding);
+        if fails {
+            self.summary.failing += 1;
+        }
+        fails
+    }
+
+    /// Whether `finding`, already judged, fails the gate.
+    pub fn fails(&self, finding: &Finding) -> bool {
+        let Some(threshold) = self.gate.threshold else {
+            return false;
+        };
+        let news = finding.triage.baseline.is_none_or(BaselineState::is_news);
+        finding.severity >= threshold && !finding.is_accepted() && (!self.gate.only_new || news)
+    }
+
+    /// The baseline findings this run did not see again, where it looked: `looked(endpoint)`
+    /// says whether the run covered that endpoint (its targets, its shard), and an
+    /// endpoint that failed or did not resolve this run is not counted as resolved (it
+    /// may still be open). Empty when the run was interrupted.
+    pub fn resolved(
+        &mut self,
+        errors: &[Note],
+        interrupted: bool,
+        looked: impl Fn(&str) -> bool,
+    ) -> Vec<Finding> {
+        let Some(baseline) = self.baseline.as_mut() else {
+            return Vec::new();
+        };
+        if interrupted {
+            return Vec::new();
+        }
+        let mut gone: Vec<Finding> = baseline
+            .pending
+            .drain()
+            .map(|(_, f)| f)
+            .filter(|f| looked(&f.endpoint) && !errors.iter().any(|e| e.endpoint == f.endpoint))
+            .map(|mut f| {
+                f.triage = Default::default();
+                f.triage.baseline = Some(BaselineState::Resolved);
+                f
+            })
+            .collect();
+        gone.sort_by(|a, b| {
+            crate::report::endpoint_order(&a.endpoint, &b.endpoint)
+                .then_with(|| a.check.cmp(&b.check))
+        });
+        self.summary.resolved = gone.len();
+        gone
+    }
+
+    /// The counts for the report, when a baseline or accepted findings are in use.
+    pub fn summary(&self) -> Option<TriageSummary> {
+        self.in_use.then(|| self.summary.clone())
+    }
+
+    /// How many judged findings failed the gate.
+    pub fn failing(&self) -> usize {
+        self.summary.failing
+    }
+
+    /// The baseline file, if any.
+    pub fn baseline_file(&self) -> Option<&str> {
+        self.baseline.as_ref().map(|b| b.file.as_str())
+    }
+}
