@@ -97,8 +97,8 @@ fn a_truncated_json_file_keeps_its_complete_records() {
 fn json_that_is_not_masscan_is_an_error() {
     for (text, message) in [
         (
-            "[1, 2]",
-            "scan:1: \"1\": not masscan JSON (-oJ or -oD): expected an object",
+            "[{\"ip\": \"192.0.2.1\", \"ports\": []},\n7]",
+            "scan:2: \"7\": not masscan JSON (-oJ or -oD): expected an object",
         ),
         (
             "{\"name\": \"x\"}",

@@ -47,10 +47,20 @@ pub fn sniff(head: &[u8]) -> Format {
         .position(|b| !b.is_ascii_whitespace())
         .unwrap_or(head.len());
     let text = &head[start..];
+    let after = |skip: usize| {
+        text.get(skip..)
+            .and_then(|rest| rest.iter().find(|b| !b.is_ascii_whitespace()))
+            .copied()
+    };
     match text.first() {
         Some(b'<') => Format::Nmap,
-        Some(b'[' | b'{') => Format::MasscanJson,
-        _ if text.starts_with(b"#masscan") || text.starts_with(b"open tcp ") => Format::MasscanList,
+        Some(b'{') => Format::MasscanJson,
+        // `[` opens a JSON array, or an IPv6 target (`[::1]:9200`) in a plain list.
+        Some(b'[') if matches!(after(1), Some(b'{' | b']') | None) => Format::MasscanJson,
+        _ if text.starts_with(b"open tcp ") => Format::MasscanList,
+        _ if text.starts_with(b"#masscan") && matches!(text.get(8), None | Some(b'\r' | b'\n')) => {
+            Format::MasscanList
+        }
         _ => Format::Plain,
     }
 }
@@ -251,6 +261,13 @@ mod tests {
             (b"# estate\n127.0.0.1\n", Format::Plain),
             (b"127.0.0.1:9200\n", Format::Plain),
             (b"opentcp.example\n", Format::Plain),
+            (b"[::1]:9200\n", Format::Plain),
+            (b"[2001:db8::1]\n127.0.0.1\n", Format::Plain),
+            (b"#masscanned hosts\n127.0.0.1\n", Format::Plain),
+            (b"[\n]\n", Format::MasscanJson),
+            (b"[", Format::MasscanJson),
+            (b"#masscan\r\n", Format::MasscanList),
+            (b"#masscan", Format::MasscanList),
             (b"", Format::Plain),
             (b"   \n", Format::Plain),
         ] {
@@ -292,6 +309,24 @@ mod tests {
         let mut all = String::new();
         reader.read_to_string(&mut all).expect("read");
         assert_eq!(all, "127.0.0.1\n");
+    }
+
+    /// A plain list is read as before the sniffer: an IPv6 target first is no JSON
+    /// array, and line numbers count the lines the sniffer looked at.
+    #[test]
+    fn plain_lists_read_as_before() {
+        let mut builder = crate::targets::TargetSetBuilder::new(10);
+        let error = builder
+            .add_lines(
+                "targets.txt",
+                "[::1]:9200\n\n# estate\n127.0.0.1:notaport\n",
+            )
+            .expect_err("bad line");
+        assert_eq!(
+            error.to_string(),
+            "targets.txt:4: \"127.0.0.1:notaport\": port \"notaport\" must be a number from 1 to 65535"
+        );
+        assert_eq!(builder.inputs(), 1, "[::1]:9200 was read as a target");
     }
 
     #[test]

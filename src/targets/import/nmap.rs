@@ -107,8 +107,7 @@ pub(crate) fn read<R: BufRead>(
                 match stack.pop() {
                     Some(Place::Port) => finish_port(&mut host, port.take()),
                     Some(Place::Host) => {
-                        let origin = format!("{name} host {hosts}");
-                        finish_host(&origin, host.take(), add)?;
+                        finish_host(name, hosts, host.take(), add)?;
                     }
                     _ => {}
                 }
@@ -192,8 +191,7 @@ pub(crate) fn read<R: BufRead>(
             match place {
                 Place::Port => finish_port(&mut host, port.take()),
                 Place::Host => {
-                    let origin = format!("{name} host {hosts}");
-                    finish_host(&origin, host.take(), add)?;
+                    finish_host(name, hosts, host.take(), add)?;
                 }
                 _ => {}
             }
@@ -241,7 +239,8 @@ fn finish_port(host: &mut Option<HostSoFar>, port: Option<PortSoFar>) {
 
 /// Adds the open ports of a finished `<host>` that is up.
 fn finish_host(
-    origin: &str,
+    name: &str,
+    number: usize,
     host: Option<HostSoFar>,
     add: &mut dyn FnMut(&str, &str) -> Result<(), TargetError>,
 ) -> Result<(), TargetError> {
@@ -249,14 +248,14 @@ fn finish_host(
         return Ok(());
     };
     let Some(addr) = host.addr else {
-        return Err(TargetError::Invalid {
-            origin: origin.to_string(),
-            input: String::new(),
-            reason: "the host has open ports but no ipv4 or ipv6 <address>".into(),
-        });
+        return Err(unreadable(
+            name,
+            format!("host {number} has open ports but no ipv4 or ipv6 <address>"),
+        ));
     };
+    let origin = format!("{name} host {number}");
     for portid in &host.open {
-        add(origin, &endpoint_text(origin, &addr, portid)?)?;
+        add(&origin, &endpoint_text(&origin, &addr, portid)?)?;
     }
     Ok(())
 }

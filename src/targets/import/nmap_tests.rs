@@ -135,7 +135,7 @@ fn never_takes_host_names_or_mac_addresses() {
     );
     assert_eq!(
         targets(&xml).expect_err("no ip").to_string(),
-        "scan.xml host 1: \"\": the host has open ports but no ipv4 or ipv6 <address>"
+        "cannot read scan.xml: host 1 has open ports but no ipv4 or ipv6 <address>"
     );
     // A bad port number.
     let xml = one_host(
