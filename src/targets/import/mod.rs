@@ -6,17 +6,20 @@
 //! - [`nmap`]: `nmap -oX` (and masscan's `-oX`, which copies its shape).
 //! - [`masscan`]: masscan's JSON, ndjson and list formats, quirks of old versions included.
 //!
-//! Every format is read within the bounds of [`super::input`]: [`MAX_INPUT`] bytes in all,
-//! and no one record (XML event, JSON object, list line) larger than [`MAX_RECORD`].
+//! Every format is read within the bounds of [`super::input`]: 64 MiB
+//! ([`super::input::MAX_INPUT`]) in all, and no one record (XML event, JSON object, list
+//! line) larger than [`MAX_RECORD`].
 
+mod bounded;
 pub mod masscan;
 pub mod nmap;
+
+pub(crate) use bounded::Bounded;
 
 use std::io::{self, BufRead, Cursor, Read};
 use std::net::IpAddr;
 
 use super::TargetError;
-use super::input::MAX_INPUT;
 
 /// Largest single record of a scanner file, in bytes: one XML tag or text, one JSON
 /// object, one list line. masscan banners stay under 64 KiB; nmap script output under
@@ -148,98 +151,6 @@ pub(crate) fn unreadable(name: &str, message: String) -> TargetError {
     }
 }
 
-/// Which bound a [`Bounded`] reader hit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Limit {
-    /// More than [`MAX_INPUT`] bytes in all.
-    Input,
-    /// More than [`MAX_RECORD`] bytes since the last [`Bounded::mark`].
-    Record,
-}
-
-/// A reader that fails (with an I/O error, and [`Bounded::tripped`] saying which) once
-/// more than [`MAX_INPUT`] bytes were read, or more than [`MAX_RECORD`] since the last
-/// [`Bounded::mark`]: parsers that buffer a whole record then hold at most that much.
-pub(crate) struct Bounded<R> {
-    inner: R,
-    total: u64,
-    since_mark: usize,
-    tripped: Option<Limit>,
-}
-
-impl<R: BufRead> Bounded<R> {
-    /// Wraps `inner`, counting from zero.
-    pub(crate) fn new(inner: R) -> Self {
-        Bounded {
-            inner,
-            total: 0,
-            since_mark: 0,
-            tripped: None,
-        }
-    }
-
-    /// Starts a new record: the per-record count restarts.
-    pub(crate) fn mark(&mut self) {
-        self.since_mark = 0;
-    }
-
-    /// The bound that ended the read, if one did.
-    #[cfg(test)]
-    pub(crate) fn tripped(&self) -> Option<Limit> {
-        self.tripped
-    }
-
-    /// The message for a tripped bound, naming what a record is in this format.
-    pub(crate) fn limit_error(&self, name: &str, record: &str) -> Option<TargetError> {
-        self.tripped.map(|limit| {
-            let message = match limit {
-                Limit::Input => format!(
-                    "more than {} MiB of scanner output; split the scan into several files",
-                    MAX_INPUT >> 20
-                ),
-                Limit::Record => format!(
-                    "{record} is longer than {} MiB; not the output of a port scanner",
-                    MAX_RECORD >> 20
-                ),
-            };
-            unreadable(name, message)
-        })
-    }
-}
-
-impl<R: BufRead> Read for Bounded<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(buf.len());
-        buf[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
-    }
-}
-
-impl<R: BufRead> BufRead for Bounded<R> {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        let limit = if self.total > MAX_INPUT {
-            Some(Limit::Input)
-        } else if self.since_mark > MAX_RECORD {
-            Some(Limit::Record)
-        } else {
-            None
-        };
-        if let Some(limit) = limit {
-            self.tripped = Some(limit);
-            return Err(io::Error::other("input bound reached"));
-        }
-        self.inner.fill_buf()
-    }
-
-    fn consume(&mut self, amount: usize) {
-        self.inner.consume(amount);
-        self.total = self.total.saturating_add(amount as u64);
-        self.since_mark = self.since_mark.saturating_add(amount);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,6 +222,35 @@ mod tests {
         assert_eq!(all, "127.0.0.1\n");
     }
 
+    /// Records split across reads (a pipe handing out one byte at a time) give the same
+    /// targets as the whole file at once, in every format.
+    #[test]
+    fn records_split_across_reads_parse_the_same() {
+        for fixture in [
+            &include_bytes!("../../../tests/data/import/nmap-7.94.xml")[..],
+            include_bytes!("../../../tests/data/import/masscan-1.3.2.xml"),
+            include_bytes!("../../../tests/data/import/masscan-1.3.2.json"),
+            include_bytes!("../../../tests/data/import/masscan-1.0.5.json"),
+            include_bytes!("../../../tests/data/import/masscan-1.0.4.json"),
+            include_bytes!("../../../tests/data/import/masscan-1.3.2.ndjson"),
+            include_bytes!("../../../tests/data/import/masscan-1.3.2.txt"),
+        ] {
+            let collect = |reader: &mut dyn BufRead| {
+                let (format, reader) = peek("f", reader).expect("peek");
+                let mut seen = Vec::new();
+                read(format, "f", reader, &mut |origin, target| {
+                    seen.push(format!("{origin} {target}"));
+                    Ok(())
+                })
+                .expect("reads");
+                seen
+            };
+            let whole = collect(&mut &fixture[..]);
+            assert!(whole.len() >= 2, "{whole:?}");
+            assert_eq!(collect(&mut Trickle(fixture)), whole);
+        }
+    }
+
     /// A plain list is read as before the sniffer: an IPv6 target first is no JSON
     /// array, and line numbers count the lines the sniffer looked at.
     #[test]
@@ -353,26 +293,5 @@ mod tests {
                 "{error}"
             );
         }
-    }
-
-    #[test]
-    fn bounded_reader_trips_on_records_and_totals() {
-        let mut reader = Bounded::new(io::BufReader::new(io::repeat(b'a').take(3 << 20)));
-        let mut sink = Vec::new();
-        let error = (&mut reader)
-            .take(2 << 20)
-            .read_to_end(&mut sink)
-            .expect_err("record bound");
-        assert_eq!(error.kind(), io::ErrorKind::Other);
-        assert_eq!(reader.tripped(), Some(Limit::Record));
-        assert!(sink.len() <= MAX_RECORD + (64 << 10), "{}", sink.len());
-        let message = reader
-            .limit_error("big.json", "a JSON object")
-            .expect("tripped")
-            .to_string();
-        assert_eq!(
-            message,
-            "cannot read big.json: a JSON object is longer than 1 MiB; not the output of a port scanner"
-        );
     }
 }
