@@ -11,6 +11,7 @@
 //! - [`gate`]: exit codes, signals, piped targets, certificate verification.
 //! - [`user_probes`]: probe files of a user's own, `ajar probes check`, default credentials.
 //! - [`scope`]: one server one result, exclusions, `--max-hosts`, bounded input.
+//! - [`import`]: `-i` with nmap XML and masscan output files.
 //! - [`evidence`]: evidence in every result, `-v`, `--debug`, summaries, escaping.
 //! - [`panels`]: the data-driven probes of `probes/` against documented replies.
 //! - [`real`]: real servers from Debian packages, started by `scripts/test.sh`.
@@ -32,6 +33,7 @@ mod engine;
 mod evidence;
 mod gate;
 mod http_traps;
+mod import;
 mod kibana;
 mod ldap;
 mod lookalikes;

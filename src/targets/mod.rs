@@ -5,6 +5,7 @@
 //!
 //! - [`parse`]: one target line into specs; one spelling per address.
 //! - [`input`]: reading target files and stdin within bounds.
+//! - [`import`]: nmap XML and masscan output as target files, detected from their bytes.
 //! - [`resolve`]: names to addresses, once each.
 //! - [`ranges`]: address sets as merged ranges.
 //! - [`scope`]: the CIDRs and domains the user owns; anything outside is refused.
@@ -14,6 +15,7 @@
 //! Parsing is all-or-nothing: one bad line is an error naming its source and line, and
 //! nothing is sent.
 
+pub mod import;
 pub mod input;
 pub mod parse;
 pub mod ranges;

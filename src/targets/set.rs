@@ -126,12 +126,20 @@ impl TargetSetBuilder {
         self.add_reader(name, content.as_bytes())
     }
 
-    /// Adds every line read from `reader`, within the bounds of [`super::input`].
+    /// Adds every line read from `reader`, within the bounds of [`super::input`]; nmap
+    /// XML and masscan output are told from their first bytes and read by
+    /// [`super::import`].
     pub fn add_reader<R: std::io::BufRead>(
         &mut self,
         name: &str,
         reader: R,
     ) -> Result<(), TargetError> {
+        let (format, reader) = super::import::peek(name, reader)?;
+        if format != super::import::Format::Plain {
+            return super::import::read(format, name, reader, &mut |origin, target| {
+                self.add(origin, target)
+            });
+        }
         super::input::for_each_line(name, reader, |origin, line| {
             let text = strip_comment(line);
             if text.is_empty() {
