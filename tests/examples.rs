@@ -17,6 +17,7 @@ use std::process::{Command, Stdio};
 use clap::Parser;
 use serde_json::Value;
 
+/// The directory checked.
 const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
 
 /// The Python with PyYAML: `AJAR_PYTHON` (scripts/test.sh points it at the pinned
@@ -182,6 +183,7 @@ fn run_scripts(job: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The steps of a workflow job (none when it has none).
 fn steps(job: &Value) -> &[Value] {
     job["steps"].as_array().map_or(&[], Vec::as_slice)
 }
@@ -213,6 +215,7 @@ fn container_script(container: &Value) -> String {
     args[0].as_str().expect("script").to_string()
 }
 
+/// The one CronJob called `name` among `docs`.
 fn cronjob<'a>(docs: &'a [Value], name: &str) -> &'a Value {
     let found: Vec<&Value> = docs
         .iter()
@@ -285,6 +288,8 @@ fn every_ajar_command(files: &BTreeMap<String, Vec<Value>>) -> Vec<(String, Vec<
     out
 }
 
+/// Fails until `ajar::cli` has what the examples use: `--config`, `--shard`, `-o` more than
+/// once, `--baseline`, `--fail-on-new` and `ajar merge`.
 #[test]
 fn every_ajar_command_in_the_examples_parses_with_the_cli() {
     let Some(files) = yaml() else { return };

@@ -7,6 +7,7 @@ use super::{ajar_commands, glob, merge_inputs, run_scripts, shell, step, steps, 
 /// `${{ matrix.shard }}` kept as itself through the shell (no `$` for it to expand).
 const SHARD: &str = "MATRIX.SHARD";
 
+/// Owned words, to compare with commands.
 fn words<const N: usize>(w: [&str; N]) -> Vec<String> {
     w.iter().map(|s| s.to_string()).collect()
 }
