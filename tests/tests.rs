@@ -19,6 +19,8 @@
 //! - [`memory`]: peak memory under hostile listings and a large expansion.
 //! - [`sarif`]: `--format sarif` validated against the SARIF 2.1.0 schema.
 //! - [`markdown`]: `--format markdown` tables and escaping of hostile names.
+//! - [`examples`]: the workflows, CronJobs, config and targets of `examples/` agree with
+//!   each other and with the CLI (PyYAML through `AJAR_PYTHON`).
 
 mod support;
 
@@ -31,6 +33,7 @@ mod detection;
 mod elastic;
 mod engine;
 mod evidence;
+mod examples;
 mod gate;
 mod http_traps;
 mod import;

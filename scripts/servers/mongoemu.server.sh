@@ -16,7 +16,7 @@
 # ~/.cache/ajar), made with the python3 on PATH; versions are pinned. It also holds
 # jsonschema, which tests/sarif.rs validates SARIF with (scripts/test.sh sets AJAR_PYTHON).
 
-_MONGOEMU_PKGS="pymongo==4.20.1 mockupdb==1.8.1 nx-27017==0.8.1 neosqlite==1.17.2 jsonschema==4.26.0"
+_MONGOEMU_PKGS="pymongo==4.20.1 mockupdb==1.8.1 nx-27017==0.8.1 neosqlite==1.17.2 jsonschema==4.26.0 PyYAML==6.0.3"
 
 # _mongoemu_venv: makes (once) the virtualenv and prints its path.
 _mongoemu_venv() {
