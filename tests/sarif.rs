@@ -42,7 +42,7 @@ async fn sarif(targets: &[String]) -> Value {
 
 /// Validates `log` against tests/data/sarif-schema-2.1.0.json with Python's `jsonschema`.
 /// Without python3 or the package the check is skipped locally, and fails under `CI=true`.
-fn assert_valid_sarif(log: &Value) {
+pub(crate) fn assert_valid_sarif(log: &Value) {
     let schema = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/sarif-schema-2.1.0.json"

@@ -1,6 +1,8 @@
 //! The one integration test binary (ripgrep-style `autotests = false`): every module here
 //! runs ajar's per-endpoint engine against fake servers on loopback (127.0.0.1 only).
 //!
+//! - [`ci`]: baselines, accepted findings, exit codes, outputs, shards and merge, config,
+//!   scope and `--list`, as a scheduled CI job runs ajar.
 //! - [`cli`]: the binary's exit codes, formats and target errors.
 //! - [`elastic`]: Elasticsearch 1.x-8.x and OpenSearch/AWS, open and protected.
 //! - [`kibana`]: Kibana 4.x-8.x status and saved-object checks.
@@ -27,6 +29,7 @@ mod support;
 mod amqp;
 mod beanstalkd;
 mod cassandra;
+mod ci;
 mod cli;
 mod clickhouse;
 mod detection;

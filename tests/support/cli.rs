@@ -24,6 +24,7 @@ pub struct Run {
     /// With `signal_after`: the delay starts once this fake has served a request line
     /// starting with the text, not at spawn (a loaded machine starts the binary late).
     signal_once_served: Option<(super::http_fake::Hits, String)>,
+    dir: Option<std::path::PathBuf>,
 }
 
 impl Run {
@@ -35,7 +36,14 @@ impl Run {
             env: Vec::new(),
             signal_after: None,
             signal_once_served: None,
+            dir: None,
         }
+    }
+
+    /// Runs in `dir` (where `./ajar.toml` is looked for) instead of the crate root.
+    pub fn current_dir(mut self, dir: &std::path::Path) -> Run {
+        self.dir = Some(dir.to_path_buf());
+        self
     }
 
     /// Adds an argument.
@@ -84,10 +92,15 @@ impl Run {
                 .args(&self.args)
                 .env_remove("RUST_LOG")
                 .env_remove("AJAR_CA_FILE")
+                .env_remove("AJAR_CONFIG")
+                .env_remove("AJAR_PROBES")
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped());
             for (k, v) in &self.env {
                 command.env(k, v);
+            }
+            if let Some(dir) = &self.dir {
+                command.current_dir(dir);
             }
             command.stdin(match self.stdin {
                 Stdin::Null => Stdio::null(),
