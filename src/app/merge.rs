@@ -46,7 +46,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
         report.finished = Some(std::time::SystemTime::now());
     }
     let errors = report.errors.clone();
-    report.resolved = triage.resolved(&errors, report.interrupted, |_| true);
+    (report.resolved, report.unverified) = triage.leftovers(&errors, report.interrupted, |_| true);
     report.triage = triage.summary();
     let outputs = Outputs::open(&settings)?;
     let lost = outputs.finish(&report);

@@ -324,7 +324,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     tracing::debug!(peak_memory_kib = peak_memory_kib(), "scan finished");
     // Errors kept for the end-of-run formats, or none when every format streamed.
     let errors = report.errors.clone();
-    report.resolved = triage.resolved(&errors, report.interrupted, |e| targets.holds_authority(e));
+    (report.resolved, report.unverified) =
+        triage.leftovers(&errors, report.interrupted, |e| targets.holds_authority(e));
     report.triage = triage.summary();
     let lost = outputs.finish(&report);
     Ok(ExitCode::from(gate::exit_code(

@@ -342,6 +342,9 @@ pub enum BaselineState {
     Escalated,
     /// In the baseline, and its endpoint was scanned this run without it.
     Resolved,
+    /// In the baseline, but its endpoint could not be probed this run: neither seen nor
+    /// gone. Carried into the report so the next run still knows it.
+    Unverified,
 }
 
 impl BaselineState {
@@ -352,6 +355,7 @@ impl BaselineState {
             BaselineState::Unchanged => "unchanged",
             BaselineState::Escalated => "escalated",
             BaselineState::Resolved => "resolved",
+            BaselineState::Unverified => "unverified",
         }
     }
 

@@ -45,6 +45,10 @@ pub struct JsonReport<'a> {
     /// Findings of the baseline gone where this run looked (`"baseline": "resolved"`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resolved: Vec<&'a Finding>,
+    /// Findings of the baseline whose endpoint could not be probed this run
+    /// (`"baseline": "unverified"`); a later run's baseline still holds them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unverified: Vec<&'a Finding>,
     /// Endpoints that answered with a protocol ajar does not know.
     pub unidentified: Vec<&'a Note>,
     /// Endpoints that accepted the connection and said nothing.
@@ -91,6 +95,7 @@ impl<'a> JsonReport<'a> {
             triage: report.triage.as_ref(),
             results: report.sorted_findings(),
             resolved: report.resolved.iter().collect(),
+            unverified: report.unverified.iter().collect(),
             unidentified: Report::sorted_notes(&report.unidentified),
             silent: Report::sorted_notes(&report.silent),
             errors: Report::sorted_notes(&report.errors),

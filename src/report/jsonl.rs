@@ -60,6 +60,9 @@ pub fn write_summary(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     for finding in &report.resolved {
         line(out, "resolved", finding)?;
     }
+    for finding in &report.unverified {
+        line(out, "unverified", finding)?;
+    }
     let full = JsonReport::from_report(report);
     let summary = Summary {
         tool: full.tool,

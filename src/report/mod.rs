@@ -210,6 +210,8 @@ pub struct Report {
     pub triage: Option<TriageSummary>,
     /// Findings of the baseline that this run no longer sees where it looked.
     pub resolved: Vec<Finding>,
+    /// Findings of the baseline whose endpoint could not be probed this run.
+    pub unverified: Vec<Finding>,
     /// Why the run is incomplete beyond what the counts show (shards missing from a
     /// merge).
     pub incomplete: Vec<String>,
@@ -237,6 +239,7 @@ impl Report {
             shard: None,
             triage: None,
             resolved: Vec::new(),
+            unverified: Vec::new(),
             incomplete: Vec::new(),
             exposed: Exposed::default(),
             worst: None,
@@ -559,6 +562,9 @@ pub struct TriageSummary {
     pub escalated: usize,
     /// Baseline findings gone where this run looked.
     pub resolved: usize,
+    /// Baseline findings whose endpoint could not be probed this run.
+    #[serde(default)]
+    pub unverified: usize,
     /// Findings an unexpired accepted-findings entry keeps out of the gate.
     pub accepted: usize,
     /// Findings whose accepted-findings entry has expired.

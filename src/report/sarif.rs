@@ -189,7 +189,7 @@ fn result(f: &Finding, rule_index: usize) -> Value {
             BaselineState::New => "new",
             BaselineState::Unchanged => "unchanged",
             BaselineState::Escalated => "updated",
-            BaselineState::Resolved => "absent",
+            BaselineState::Resolved | BaselineState::Unverified => "absent",
         });
     }
     // An unexpired accepted finding is an external suppression with its justification;

@@ -37,6 +37,9 @@ pub struct StoredReport {
     pub shard: Option<Shard>,
     /// The findings.
     pub results: Vec<Finding>,
+    /// Baseline findings that run could not verify.
+    #[serde(default)]
+    pub unverified: Vec<Finding>,
     /// Endpoints that spoke an unknown protocol.
     #[serde(default)]
     pub unidentified: Vec<Note>,

@@ -74,7 +74,13 @@ impl Triage {
 
     /// Compares this run with `previous`, read from `file`.
     pub fn with_baseline(&mut self, file: String, previous: StoredReport) {
-        let pending = previous.results.into_iter().map(|f| (f.key(), f)).collect();
+        // Findings the previous run could not verify are still findings of the estate.
+        let pending = previous
+            .results
+            .into_iter()
+            .chain(previous.unverified)
+            .map(|f| (f.key(), f))
+            .collect();
         self.in_use = true;
         self.summary.baseline = Some(file.clone());
         self.baseline = Some(Baseline {
@@ -151,39 +157,47 @@ impl Triage {
         finding.severity >= threshold && !finding.is_accepted() && (!self.gate.only_new || news)
     }
 
-    /// The baseline findings this run did not see again, where it looked: `looked(endpoint)`
-    /// says whether the run covered that endpoint (its targets, its shard), and an
-    /// endpoint that failed or did not resolve this run is not counted as resolved (it
-    /// may still be open). Empty when the run was interrupted.
-    pub fn resolved(
+    /// What is left of the baseline once the run is over, as (resolved, unverified):
+    /// findings gone where the run looked (`looked(endpoint)`: its targets, its shard),
+    /// and findings whose endpoint failed this run (neither seen nor gone; carried so the
+    /// next run does not call them new). An interrupted run resolves nothing.
+    pub fn leftovers(
         &mut self,
         errors: &[Note],
         interrupted: bool,
         looked: impl Fn(&str) -> bool,
-    ) -> Vec<Finding> {
+    ) -> (Vec<Finding>, Vec<Finding>) {
         let Some(baseline) = self.baseline.as_mut() else {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
         if interrupted {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         }
-        let mut gone: Vec<Finding> = baseline
-            .pending
-            .drain()
-            .map(|(_, f)| f)
-            .filter(|f| looked(&f.endpoint) && !errors.iter().any(|e| e.endpoint == f.endpoint))
-            .map(|mut f| {
-                f.triage = Default::default();
-                f.triage.baseline = Some(BaselineState::Resolved);
-                f
-            })
-            .collect();
-        gone.sort_by(|a, b| {
+        let mark = |mut f: Finding, state: BaselineState| {
+            f.triage = Default::default();
+            f.triage.baseline = Some(state);
+            f
+        };
+        let (mut gone, mut unverified) = (Vec::new(), Vec::new());
+        for (_, f) in baseline.pending.drain() {
+            if !looked(&f.endpoint) {
+                continue;
+            }
+            if errors.iter().any(|e| e.endpoint == f.endpoint) {
+                unverified.push(mark(f, BaselineState::Unverified));
+            } else {
+                gone.push(mark(f, BaselineState::Resolved));
+            }
+        }
+        let order = |a: &Finding, b: &Finding| {
             crate::report::endpoint_order(&a.endpoint, &b.endpoint)
                 .then_with(|| a.check.cmp(&b.check))
-        });
+        };
+        gone.sort_by(order);
+        unverified.sort_by(order);
         self.summary.resolved = gone.len();
-        gone
+        self.summary.unverified = unverified.len();
+        (gone, unverified)
     }
 
     /// The counts for the report, when a baseline or accepted findings are in use.
@@ -199,5 +213,133 @@ impl Triage {
     /// The baseline file, if any.
     pub fn baseline_file(&self) -> Option<&str> {
         self.baseline.as_ref().map(|b| b.file.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Exposure;
+    use crate::report::stored::{StoredReport, StoredTool};
+
+    fn finding(check: &str, endpoint: &str, severity: Severity) -> Finding {
+        Finding {
+            endpoint: endpoint.into(),
+            address: None,
+            url: None,
+            tls: false,
+            service: "redis".into(),
+            check: check.into(),
+            product: None,
+            version: None,
+            exposure: Exposure::Open,
+            severity,
+            summary: String::new(),
+            details: Vec::new(),
+            evidence: Vec::new(),
+            inventory: None,
+            remediation: None,
+            references: Vec::new(),
+            triage: Default::default(),
+        }
+    }
+
+    fn stored(results: Vec<Finding>, unverified: Vec<Finding>) -> StoredReport {
+        StoredReport {
+            tool: StoredTool {
+                name: "ajar".into(),
+                version: "0.1.0".into(),
+            },
+            started_at: "2026-12-01T00:00:00.000Z".into(),
+            finished_at: "2026-12-01T00:00:01.000Z".into(),
+            interrupted: false,
+            targets: 1,
+            endpoints: Default::default(),
+            shard: None,
+            results,
+            unverified,
+            unidentified: Vec::new(),
+            silent: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    fn note(endpoint: &str) -> Note {
+        Note {
+            endpoint: endpoint.into(),
+            address: None,
+            note: "TLS handshake failed".into(),
+            evidence: Vec::new(),
+        }
+    }
+
+    /// A baseline finding whose endpoint failed is neither resolved nor forgotten: the run
+    /// after next, reading this run's report as its baseline, does not call it new.
+    #[test]
+    fn a_failed_endpoint_carries_its_baseline_findings_forward() {
+        let gate = Gate {
+            threshold: Some(Severity::High),
+            only_new: true,
+        };
+        let mut first = Triage::new(gate, "2026-12-02".into());
+        first.with_baseline(
+            "base.json".into(),
+            stored(
+                vec![
+                    finding("redis-open", "127.0.0.1:6379", Severity::High),
+                    finding("redis-open", "127.0.0.2:6379", Severity::High),
+                    finding("redis-open", "127.0.0.3:6379", Severity::High),
+                ],
+                Vec::new(),
+            ),
+        );
+        let mut seen = finding("redis-open", "127.0.0.1:6379", Severity::High);
+        assert!(!first.judge(&mut seen), "unchanged: not at the gate");
+        let (resolved, unverified) =
+            first.leftovers(&[note("127.0.0.2:6379")], false, |e| e != "127.0.0.9:6379");
+        assert_eq!(resolved.len(), 1);
+        assert_eq!(resolved[0].endpoint, "127.0.0.3:6379");
+        assert_eq!(resolved[0].triage.baseline, Some(BaselineState::Resolved));
+        assert_eq!(unverified.len(), 1);
+        assert_eq!(unverified[0].endpoint, "127.0.0.2:6379");
+        let summary = first.summary().expect("in use");
+        assert_eq!(
+            (summary.unchanged, summary.resolved, summary.unverified),
+            (1, 1, 1)
+        );
+
+        // Next run: .2 answers again with the same finding; it is known, not new.
+        let mut next = Triage::new(gate, "2026-12-09".into());
+        next.with_baseline("report.json".into(), stored(vec![seen], unverified));
+        let mut back = finding("redis-open", "127.0.0.2:6379", Severity::High);
+        assert!(!next.judge(&mut back));
+        assert_eq!(back.triage.baseline, Some(BaselineState::Unchanged));
+        let mut fresh = finding("redis-open", "127.0.0.4:6379", Severity::Critical);
+        assert!(next.judge(&mut fresh), "new and high: at the gate");
+        assert_eq!(next.failing(), 1);
+
+        // An interrupted run resolves nothing.
+        let (resolved, unverified) = next.leftovers(&[], true, |_| true);
+        assert!(resolved.is_empty() && unverified.is_empty());
+    }
+
+    #[test]
+    fn severity_overrides_apply_before_the_gate_and_accepted_findings_stay_out() {
+        let mut t = Triage::new(
+            Gate {
+                threshold: Some(Severity::High),
+                only_new: false,
+            },
+            "2026-12-02".into(),
+        );
+        t.override_severity("memcached-open", Severity::Critical);
+        let mut f = finding("memcached-open", "127.0.0.1:11211", Severity::Medium);
+        assert!(t.judge(&mut f));
+        assert_eq!(f.severity, Severity::Critical);
+        assert_eq!(
+            t.summary(),
+            None,
+            "no baseline, no accepted findings: no triage block"
+        );
     }
 }
