@@ -297,6 +297,12 @@ impl Finding {
     /// path (two products behind one proxy are two findings). Baselines, merges and SARIF
     /// fingerprints key on it; severity, version and counts may change under one key.
     pub fn key(&self) -> String {
+        format!("{}\n{}", self.check, self.endpoint_with_path())
+    }
+
+    /// `host:port` and, for an HTTP product under a base path (phpMyAdmin at
+    /// `/phpmyadmin/`), that path: how reports tell two products of one port apart.
+    pub fn endpoint_with_path(&self) -> String {
         let path = self
             .url
             .as_deref()
@@ -304,7 +310,32 @@ impl Finding {
             .map(|u| u.path().to_string())
             .filter(|p| p != "/")
             .unwrap_or_default();
-        format!("{}\n{}{path}", self.check, self.endpoint)
+        format!("{}{path}", self.endpoint)
+    }
+
+    /// An open finding of `check` at `endpoint` with nothing else filled in, for the
+    /// unit tests of the code that judges and writes findings.
+    #[cfg(test)]
+    pub(crate) fn sample(check: &str, endpoint: &str, severity: Severity) -> Finding {
+        Finding {
+            endpoint: endpoint.into(),
+            address: None,
+            url: None,
+            tls: false,
+            service: check.split('-').next().unwrap_or(check).into(),
+            check: check.into(),
+            product: None,
+            version: None,
+            exposure: Exposure::Open,
+            severity,
+            summary: String::new(),
+            details: Vec::new(),
+            evidence: Vec::new(),
+            inventory: None,
+            remediation: None,
+            references: Vec::new(),
+            triage: Triage::default(),
+        }
     }
 
     /// Whether an accepted-findings entry (unexpired) keeps this finding out of the gate.

@@ -111,15 +111,7 @@ fn row(f: &Finding) -> [String; 6] {
         Some(product) => format!("{} ({})", f.service, clip(product, 30)),
         None => f.service.clone(),
     };
-    // Products under a base path (phpMyAdmin at /phpmyadmin/) are told apart by it.
-    let path = f
-        .url
-        .as_deref()
-        .and_then(|u| url::Url::parse(u).ok())
-        .map(|u| u.path().to_string())
-        .filter(|p| p != "/")
-        .unwrap_or_default();
-    let endpoint = clip(&format!("{}{path}", f.endpoint), 100);
+    let endpoint = clip(&f.endpoint_with_path(), 100);
     let endpoint = if f.tls {
         format!("{endpoint} tls")
     } else {

@@ -62,14 +62,7 @@ fn link(reference: &str) -> String {
 
 /// The endpoint cell: `host:port`, an HTTP base path, and `(tls)` over TLS.
 fn endpoint(f: &Finding) -> String {
-    let path = f
-        .url
-        .as_deref()
-        .and_then(|u| url::Url::parse(u).ok())
-        .map(|u| u.path().to_string())
-        .filter(|p| p != "/")
-        .unwrap_or_default();
-    let cell = text(&format!("{}{path}", f.endpoint), 100);
+    let cell = text(&f.endpoint_with_path(), 100);
     if f.tls { format!("{cell} (tls)") } else { cell }
 }
 

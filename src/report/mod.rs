@@ -10,6 +10,9 @@ pub mod jsonl;
 pub mod markdown;
 pub mod sarif;
 pub mod stored;
+mod triage;
+
+pub use triage::{TriageSummary, triage_line, triage_mark};
 
 use std::cmp::Ordering;
 use std::io::{self, Write};
@@ -343,30 +346,36 @@ impl Report {
     /// Why the run is not a complete picture of its targets, in words; empty when it is.
     /// An incomplete run is not a green build (exit code 3), even with no finding.
     pub fn incomplete_reasons(&self) -> Vec<String> {
-        let c = &self.counts;
-        let mut why = Vec::new();
-        if self.nothing_scanned() {
-            why.push(format!(
+        let mut why = if self.nothing_scanned() {
+            vec![format!(
                 "nothing could be scanned ({})",
                 self.why_nothing_scanned()
-            ));
+            )]
         } else {
-            if c.unresolved > 0 {
-                why.push(format!(
-                    "{} {} did not resolve",
-                    c.unresolved,
-                    plural(c.unresolved as u64, "name", "names")
-                ));
-            }
-            if c.failed > 0 {
-                why.push(format!(
-                    "{} {} could not be probed",
-                    c.failed,
-                    plural(c.failed as u64, "endpoint", "endpoints")
-                ));
-            }
-        }
+            self.shortfalls("could not be probed")
+        };
         why.extend(self.incomplete.iter().cloned());
+        why
+    }
+
+    /// Names that did not resolve and endpoints that failed, counted in words.
+    fn shortfalls(&self, failed: &str) -> Vec<String> {
+        let c = &self.counts;
+        let mut why = Vec::new();
+        if c.unresolved > 0 {
+            why.push(format!(
+                "{} {} did not resolve",
+                c.unresolved,
+                plural(c.unresolved as u64, "name", "names")
+            ));
+        }
+        if c.failed > 0 {
+            why.push(format!(
+                "{} {} {failed}",
+                c.failed,
+                plural(c.failed as u64, "endpoint", "endpoints")
+            ));
+        }
         why
     }
 
@@ -458,78 +467,9 @@ impl Report {
         if c.total == 0 && c.unresolved == 0 {
             why.push("no endpoint was left to scan".to_string());
         }
-        if c.unresolved > 0 {
-            why.push(format!(
-                "{} {} did not resolve",
-                c.unresolved,
-                plural(c.unresolved as u64, "name", "names")
-            ));
-        }
-        if c.failed > 0 {
-            why.push(format!(
-                "{} {} failed",
-                c.failed,
-                plural(c.failed as u64, "endpoint", "endpoints")
-            ));
-        }
+        why.extend(self.shortfalls("failed"));
         why.join(", ")
     }
-}
-
-/// A short mark of a finding's triage for the human and Markdown tables: `new`,
-/// `escalated from medium`, `accepted until 2027-06-30`, `acceptance expired 2026-01-31`.
-pub fn triage_mark(f: &Finding) -> Option<String> {
-    let mut marks = Vec::new();
-    match f.triage.baseline {
-        Some(crate::finding::BaselineState::New) => marks.push("new".to_string()),
-        Some(crate::finding::BaselineState::Escalated) => {
-            marks.push(match f.triage.baseline_severity {
-                Some(was) => format!("escalated from {was}"),
-                None => "escalated".to_string(),
-            })
-        }
-        _ => {}
-    }
-    if let Some(a) = &f.triage.accepted {
-        let until = a.expires.as_deref().unwrap_or("-");
-        marks.push(if a.expired {
-            format!("acceptance expired {until}")
-        } else {
-            format!("accepted until {until}")
-        });
-    }
-    (!marks.is_empty()).then(|| marks.join(", "))
-}
-
-/// The triage part of a summary line: `baseline: 1 new, 3 unchanged, 1 resolved; 2
-/// accepted; 1 failing the gate`, or nothing when no baseline or accepted findings are in
-/// use.
-pub fn triage_line(report: &Report) -> Option<String> {
-    let t = report.triage.as_ref()?;
-    let mut parts = Vec::new();
-    if t.baseline.is_some() {
-        let mut b = format!("baseline: {} new", t.new);
-        if t.escalated > 0 {
-            b.push_str(&format!(", {} escalated", t.escalated));
-        }
-        b.push_str(&format!(
-            ", {} unchanged, {} resolved",
-            t.unchanged, t.resolved
-        ));
-        parts.push(b);
-    }
-    if t.accepted > 0 || t.acceptance_expired > 0 {
-        let mut a = format!("{} accepted", t.accepted);
-        if t.acceptance_expired > 0 {
-            a.push_str(&format!(
-                " ({} whose acceptance expired)",
-                t.acceptance_expired
-            ));
-        }
-        parts.push(a);
-    }
-    parts.push(format!("{} failing the gate", t.failing));
-    Some(parts.join("; "))
 }
 
 /// `one` or `many` by `n`.
@@ -546,31 +486,6 @@ pub fn endpoint_order(a: &str, b: &str) -> Ordering {
         (Err(_), Ok(_)) => Ordering::Greater,
         (Err(_), Err(_)) => a.cmp(b),
     }
-}
-
-/// How a run's findings stand against the baseline and the accepted findings.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TriageSummary {
-    /// The baseline file, when one was given.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub baseline: Option<String>,
-    /// Findings not in the baseline.
-    pub new: usize,
-    /// Findings in the baseline, no worse.
-    pub unchanged: usize,
-    /// Findings in the baseline, worse now.
-    pub escalated: usize,
-    /// Baseline findings gone where this run looked.
-    pub resolved: usize,
-    /// Baseline findings whose endpoint could not be probed this run.
-    #[serde(default)]
-    pub unverified: usize,
-    /// Findings an unexpired accepted-findings entry keeps out of the gate.
-    pub accepted: usize,
-    /// Findings whose accepted-findings entry has expired.
-    pub acceptance_expired: usize,
-    /// Findings that reached the gate (`--fail-on`, `--fail-on-new`).
-    pub failing: usize,
 }
 
 /// Totals over open findings.

@@ -220,25 +220,9 @@ mod tests {
     }
 
     fn finding(check: &str, endpoint: &str, address: Option<&str>) -> Finding {
-        Finding {
-            endpoint: endpoint.into(),
-            address: address.map(Into::into),
-            url: None,
-            tls: false,
-            service: "redis".into(),
-            check: check.into(),
-            product: None,
-            version: None,
-            exposure: crate::finding::Exposure::Open,
-            severity: crate::finding::Severity::High,
-            summary: String::new(),
-            details: Vec::new(),
-            evidence: Vec::new(),
-            inventory: None,
-            remediation: None,
-            references: Vec::new(),
-            triage: Default::default(),
-        }
+        let mut f = Finding::sample(check, endpoint, crate::finding::Severity::High);
+        f.address = address.map(Into::into);
+        f
     }
 
     #[test]

@@ -219,29 +219,10 @@ impl Triage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::Exposure;
     use crate::report::stored::{StoredReport, StoredTool};
 
     fn finding(check: &str, endpoint: &str, severity: Severity) -> Finding {
-        Finding {
-            endpoint: endpoint.into(),
-            address: None,
-            url: None,
-            tls: false,
-            service: "redis".into(),
-            check: check.into(),
-            product: None,
-            version: None,
-            exposure: Exposure::Open,
-            severity,
-            summary: String::new(),
-            details: Vec::new(),
-            evidence: Vec::new(),
-            inventory: None,
-            remediation: None,
-            references: Vec::new(),
-            triage: Default::default(),
-        }
+        Finding::sample(check, endpoint, severity)
     }
 
     fn stored(results: Vec<Finding>, unverified: Vec<Finding>) -> StoredReport {
