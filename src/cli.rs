@@ -242,7 +242,7 @@ pub struct ReportArgs {
     #[arg(long, value_name = "REPORT.json")]
     pub baseline: Option<PathBuf>,
 
-    /// Accepted findings: a TOML file of [[accept]] entries (check, endpoint, reason,
+    /// Accepted findings: a TOML file of `[[accept]]` entries (check, endpoint, reason,
     /// expires). Accepted findings stay in the report, marked, and out of the gate
     /// (repeatable).
     #[arg(long = "accept", value_name = "FILE")]

@@ -1,6 +1,6 @@
 //! What the binary does with parsed flags: settings from ajar.toml under the flags, then
-//! [`scan`] (targets, engine, reports), [`merge`] (shard reports into one) or `ajar
-//! config`; [`output`] writes the reports and [`gate`] picks an exit code that tells the
+//! `scan` (targets, engine, reports), `merge` (shard reports into one) or `ajar
+//! config`; `output` writes the reports and `gate` picks an exit code that tells the
 //! truth about the run.
 
 mod gate;

@@ -1,4 +1,4 @@
-//! Settings: ajar.toml ([`file`]) under the command line. A flag given on the command
+//! Settings: ajar.toml ([`mod@file`]) under the command line. A flag given on the command
 //! line wins over the file; exclusions and accepted findings from both apply (a flag never
 //! drops a safety entry of the file); [`Settings::to_toml`] is what `ajar config` and
 //! `--print-config` show, with where each value came from.

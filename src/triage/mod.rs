@@ -6,7 +6,7 @@
 //!
 //! Each finding is judged as it arrives ([`Triage::judge`]), before any format writes it,
 //! so streamed JSONL carries the same marks as the JSON report; what is left of the
-//! baseline at the end is what has been resolved ([`Triage::resolved`]).
+//! baseline at the end is what has been resolved ([`Triage::leftovers`]).
 
 pub mod accept;
 
