@@ -37,7 +37,12 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
             report.targets + s.targets
         };
     }
-    for (_, s) in stored {
+    for (name, s) in stored {
+        if s.interrupted {
+            report
+                .incomplete
+                .push(format!("{name} was interrupted before it finished"));
+        }
         report.absorb(s, |finding| {
             triage.judge(finding);
         });

@@ -66,13 +66,19 @@ impl Settings {
             paths(&self.inputs),
             source("input", flag(|a| !a.inputs.is_empty())),
         );
-        put(
-            "ports",
-            self.ports
-                .as_deref()
-                .map_or_else(|| "\"\"  # every probe's default ports".to_string(), q),
-            source("ports", flag(|a| a.ports.is_some())),
-        );
+        match &self.ports {
+            Some(ports) => put(
+                "ports",
+                q(ports),
+                source("ports", flag(|a| a.ports.is_some())),
+            ),
+            // A comment: `ports = ""` would not read back.
+            None => put(
+                "# ports",
+                "every probe's default ports (`ajar probes`)".to_string(),
+                Source::Default,
+            ),
+        }
         put(
             "exclude",
             list(&self.exclude),

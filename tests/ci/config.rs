@@ -84,6 +84,24 @@ async fn flags_override_the_config_and_ajar_config_shows_sources() {
         text.contains("\"elasticsearch-open\" = \"medium\""),
         "{text}"
     );
+    // The shipped example config is valid, and reads back what it says.
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/ajar.toml");
+    let out = Run::new(&["config", "--config", example]).output().await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("\"redis-open\" = \"critical\""),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("# ports = every probe's default ports"),
+        "{}",
+        stdout(&out)
+    );
+    // What `ajar config` prints is itself a config that reads back.
+    let printed = dir.write("printed.toml", &stdout(&out));
+    let out = Run::new(&["config", "--config", &printed]).output().await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = Run::new(&["scan", "-c", "8", "--print-config"])
         .current_dir(&dir.0)
         .output()

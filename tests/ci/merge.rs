@@ -147,6 +147,23 @@ async fn merging_every_shard_equals_the_single_run() {
         "{}",
         stderr(&out)
     );
+    // A shard that was cut short (SIGTERM in a cancelled job) makes the merge incomplete.
+    let mut cut = dir.read_json(&shard_files[1]);
+    cut["interrupted"] = Value::from(true);
+    let cut_path = dir.write("cut.json", &cut.to_string());
+    let out = Run::new(&["merge", "-f", "json"])
+        .arg(shard_files[0].clone())
+        .arg(cut_path.clone())
+        .arg(shard_files[2].clone())
+        .current_dir(&dir.0)
+        .output()
+        .await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("{cut_path} was interrupted before it finished")),
+        "{}",
+        stderr(&out)
+    );
     // Something that is not a report.
     let junk = dir.write("junk.json", "{\"hello\": 1}");
     let out = Run::new(&["merge"]).arg(junk).output().await;
