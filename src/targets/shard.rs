@@ -31,7 +31,9 @@ impl Shard {
 }
 
 /// The 1-based part of `count` that the endpoint at `addr`, `port` belongs to: FNV-1a
-/// (64-bit) over the address's 16-byte IPv6 form and the port, big-endian, modulo
+/// (64-bit) over the address's 16-byte IPv6 form and the port, big-endian, then the
+/// MurmurHash3 64-bit finaliser (FNV alone leaves its low bits a function of the inputs'
+/// low bits, so a power-of-two `count` would split by address and port parity), modulo
 /// `count`. Stable across releases: changing it would move endpoints between runners.
 pub fn part_of(addr: IpAddr, port: u16, count: u32) -> u32 {
     let canonical = match addr {
@@ -43,6 +45,11 @@ pub fn part_of(addr: IpAddr, port: u16, count: u32) -> u32 {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    hash ^= hash >> 33;
     let count = u64::from(count.max(1));
     // The remainder is below `count`, a u32.
     u32::try_from(hash % count).unwrap_or(0) + 1
@@ -114,6 +121,16 @@ mod tests {
         }
     }
 
+    /// Before the finaliser, FNV-1a's low two bits depended only on the inputs' low two
+    /// bits: every fourth address of a block on one port fell into one part of four.
+    #[test]
+    fn parts_do_not_follow_address_parity() {
+        let parts: std::collections::BTreeSet<u32> = (0..64u32)
+            .map(|h| part_of(IpAddr::V4(Ipv4Addr::from(0x7f00_0000 + 4 * h)), 80, 4))
+            .collect();
+        assert_eq!(parts.len(), 4, "{parts:?}");
+    }
+
     #[test]
     fn the_hash_is_pinned_and_a_mapped_address_is_its_ipv4() {
         // Pinned values: a change here moves endpoints between runners of one estate.
@@ -130,6 +147,6 @@ mod tests {
     }
 
     /// Computed independently (Python: FNV-1a 64 over `::ffff:127.0.0.1` octets and the
-    /// big-endian port, mod 4, plus 1).
-    const PINNED_PARTS: [u32; 5] = [4, 4, 3, 1, 2];
+    /// big-endian port, the MurmurHash3 fmix64 finaliser, mod 4, plus 1).
+    const PINNED_PARTS: [u32; 5] = [4, 3, 3, 3, 2];
 }
