@@ -50,8 +50,24 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     if report.finished.is_none() {
         report.finished = Some(std::time::SystemTime::now());
     }
-    let errors = report.errors.clone();
-    (report.resolved, report.unverified) = triage.leftovers(&errors, report.interrupted, |_| true);
+    // Notes of every shard are kept: the failed endpoints and the names that did not
+    // resolve are what the merged run could not verify.
+    let mut unresolved = Vec::new();
+    for note in &report.errors {
+        if note.note.starts_with("cannot resolve") {
+            unresolved.push(note.endpoint.clone());
+        } else {
+            triage.endpoint_failed(&note.endpoint);
+        }
+    }
+    (report.resolved, report.unverified) = triage.leftovers(
+        report.interrupted,
+        |e| {
+            let host = e.rsplit_once(':').map_or(e, |(h, _)| h);
+            unresolved.iter().any(|u| u == host)
+        },
+        |_| true,
+    );
     report.triage = triage.summary();
     let outputs = Outputs::open(&settings)?;
     let lost = outputs.finish(&report);

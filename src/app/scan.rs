@@ -292,8 +292,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             stopped.set(Some(stop_signal().await));
         };
         let on_result = |mut result: EndpointResult| {
-            if let Outcome::Found(finding) = &mut result.outcome {
-                triage.judge(finding);
+            match &mut result.outcome {
+                Outcome::Found(finding) => {
+                    triage.judge(finding);
+                }
+                Outcome::Failed(_) => triage.endpoint_failed(&result.endpoint),
+                _ => {}
             }
             let found = match &result.outcome {
                 Outcome::Found(f) => Some(matches!(
@@ -322,10 +326,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     // Tasks still draining after a signal are dropped with the runtime, without waiting.
     runtime.shutdown_background();
     tracing::debug!(peak_memory_kib = peak_memory_kib(), "scan finished");
-    // Errors kept for the end-of-run formats, or none when every format streamed.
-    let errors = report.errors.clone();
-    (report.resolved, report.unverified) =
-        triage.leftovers(&errors, report.interrupted, |e| targets.holds_authority(e));
+    let unresolved = targets.unresolved();
+    (report.resolved, report.unverified) = triage.leftovers(
+        report.interrupted,
+        |e| unresolved.iter().any(|u| host_of(e) == &*u.name),
+        |e| targets.holds_authority(e),
+    );
     report.triage = triage.summary();
     let lost = outputs.finish(&report);
     Ok(ExitCode::from(gate::exit_code(
@@ -336,6 +342,11 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         stopped,
         &lost,
     )))
+}
+
+/// The host part of `host:port` (`[v6]:port` keeps its brackets).
+fn host_of(endpoint: &str) -> &str {
+    endpoint.rsplit_once(':').map_or(endpoint, |(host, _)| host)
 }
 
 /// `--list`: the endpoints, one per line, as a scan would probe them; nothing is sent.

@@ -13,8 +13,8 @@ pub mod accept;
 use std::collections::HashMap;
 
 use crate::finding::{BaselineState, Finding, Severity};
+use crate::report::TriageSummary;
 use crate::report::stored::StoredReport;
-use crate::report::{Note, TriageSummary};
 use accept::AcceptEntry;
 
 /// The gate: which findings fail the run.
@@ -38,12 +38,12 @@ pub struct Triage {
     summary: TriageSummary,
     in_use: bool,
     expired_warned: Vec<String>,
+    failed: std::collections::HashSet<String>,
 }
 
 /// The previous report's findings, by key, until this run sees them again.
 #[derive(Debug)]
 struct Baseline {
-    file: String,
     /// Findings not seen yet this run, by [`Finding::key`].
     pending: HashMap<String, Finding>,
     /// Keys of the baseline seen this run (a key found twice is judged once).
@@ -82,9 +82,8 @@ impl Triage {
             .map(|f| (f.key(), f))
             .collect();
         self.in_use = true;
-        self.summary.baseline = Some(file.clone());
+        self.summary.baseline = Some(file);
         self.baseline = Some(Baseline {
-            file,
             pending,
             seen: HashMap::new(),
         });
@@ -157,22 +156,30 @@ impl Triage {
         finding.severity >= threshold && !finding.is_accepted() && (!self.gate.only_new || news)
     }
 
-    /// What is left of the baseline once the run is over, as (resolved, unverified):
-    /// findings gone where the run looked (`looked(endpoint)`: its targets, its shard),
-    /// and findings whose endpoint failed this run (neither seen nor gone; carried so the
-    /// next run does not call them new). An interrupted run resolves nothing.
+    /// Records an endpoint that could not be probed this run, so its baseline findings
+    /// are carried as unverified rather than resolved (kept only with a baseline; the
+    /// streamed formats keep no notes of their own).
+    pub fn endpoint_failed(&mut self, endpoint: &str) {
+        if self.baseline.is_some() {
+            self.failed.insert(endpoint.to_string());
+        }
+    }
+
+    /// What is left of the baseline once the run is over, as (resolved, unverified).
+    /// Unverified: the run was interrupted, the endpoint failed
+    /// ([`Triage::endpoint_failed`]) or could not be checked at all (`unchecked`: a name
+    /// that did not resolve); these are neither seen nor gone, and are carried so the next
+    /// run does not call them new. Resolved: gone where the run looked (`looked`: its
+    /// targets, its shard). The rest lies outside this run and is left out.
     pub fn leftovers(
         &mut self,
-        errors: &[Note],
         interrupted: bool,
+        unchecked: impl Fn(&str) -> bool,
         looked: impl Fn(&str) -> bool,
     ) -> (Vec<Finding>, Vec<Finding>) {
         let Some(baseline) = self.baseline.as_mut() else {
             return (Vec::new(), Vec::new());
         };
-        if interrupted {
-            return (Vec::new(), Vec::new());
-        }
         let mark = |mut f: Finding, state: BaselineState| {
             f.triage = Default::default();
             f.triage.baseline = Some(state);
@@ -180,12 +187,9 @@ impl Triage {
         };
         let (mut gone, mut unverified) = (Vec::new(), Vec::new());
         for (_, f) in baseline.pending.drain() {
-            if !looked(&f.endpoint) {
-                continue;
-            }
-            if errors.iter().any(|e| e.endpoint == f.endpoint) {
+            if interrupted || self.failed.contains(&f.endpoint) || unchecked(&f.endpoint) {
                 unverified.push(mark(f, BaselineState::Unverified));
-            } else {
+            } else if looked(&f.endpoint) {
                 gone.push(mark(f, BaselineState::Resolved));
             }
         }
@@ -208,11 +212,6 @@ impl Triage {
     /// How many judged findings failed the gate.
     pub fn failing(&self) -> usize {
         self.summary.failing
-    }
-
-    /// The baseline file, if any.
-    pub fn baseline_file(&self) -> Option<&str> {
-        self.baseline.as_ref().map(|b| b.file.as_str())
     }
 }
 
@@ -245,15 +244,6 @@ mod tests {
         }
     }
 
-    fn note(endpoint: &str) -> Note {
-        Note {
-            endpoint: endpoint.into(),
-            address: None,
-            note: "TLS handshake failed".into(),
-            evidence: Vec::new(),
-        }
-    }
-
     /// A baseline finding whose endpoint failed is neither resolved nor forgotten: the run
     /// after next, reading this run's report as its baseline, does not call it new.
     #[test]
@@ -276,8 +266,8 @@ mod tests {
         );
         let mut seen = finding("redis-open", "127.0.0.1:6379", Severity::High);
         assert!(!first.judge(&mut seen), "unchanged: not at the gate");
-        let (resolved, unverified) =
-            first.leftovers(&[note("127.0.0.2:6379")], false, |e| e != "127.0.0.9:6379");
+        first.endpoint_failed("127.0.0.2:6379");
+        let (resolved, unverified) = first.leftovers(false, |_| false, |e| e != "127.0.0.9:6379");
         assert_eq!(resolved.len(), 1);
         assert_eq!(resolved[0].endpoint, "127.0.0.3:6379");
         assert_eq!(resolved[0].triage.baseline, Some(BaselineState::Resolved));
@@ -299,9 +289,11 @@ mod tests {
         assert!(next.judge(&mut fresh), "new and high: at the gate");
         assert_eq!(next.failing(), 1);
 
-        // An interrupted run resolves nothing.
-        let (resolved, unverified) = next.leftovers(&[], true, |_| true);
-        assert!(resolved.is_empty() && unverified.is_empty());
+        // An interrupted run resolves nothing: what it did not see again is unverified.
+        let (resolved, unverified) = next.leftovers(true, |_| false, |_| true);
+        assert!(resolved.is_empty());
+        let left: Vec<&str> = unverified.iter().map(|f| f.endpoint.as_str()).collect();
+        assert_eq!(left, ["127.0.0.1:6379"]);
     }
 
     #[test]

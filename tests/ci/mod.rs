@@ -488,3 +488,65 @@ impl OutputArgs for Run {
         self
     }
 }
+
+/// A baseline finding whose endpoint cannot be probed this run is unverified, not
+/// resolved, in every format; before, with only streamed JSONL (which keeps no notes), it
+/// was called resolved, and the next run called it new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_baseline_finding_at_a_failed_endpoint_is_unverified() {
+    let routes = Routes::new()
+        .at("/", Reply::json(&es7_banner()))
+        .at("/_cat/indices", Reply::json(ES7_INDICES))
+        .at("/customers/_mapping", Reply::json(ES7_MAPPING));
+    let (tls, _) = http_server(true, routes).await;
+    let target = format!("https://127.0.0.1:{}/", tls.addr.port());
+    let dir = Scratch::new("unverified");
+    let out = Run::new(&["scan", "-q", "-o", "base.json"])
+        .arg(target.clone())
+        .current_dir(&dir.0)
+        .output()
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(dir.read_json("base.json")["results"][0]["exposure"], "open");
+
+    // The certificate is not trusted under --verify-tls: the endpoint fails.
+    for format in ["jsonl", "json"] {
+        let out = Run::new(&[
+            "scan",
+            "-q",
+            "--verify-tls",
+            "--baseline",
+            "base.json",
+            "-f",
+            format,
+        ])
+        .arg(target.clone())
+        .current_dir(&dir.0)
+        .output()
+        .await;
+        assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let (kinds, triage) = if format == "jsonl" {
+            let lines: Vec<Value> = text
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("JSONL line"))
+                .collect();
+            let kinds: Vec<String> = lines
+                .iter()
+                .map(|l| l["type"].as_str().unwrap_or("").to_string())
+                .collect();
+            let summary = lines.last().expect("summary")["triage"].clone();
+            (kinds, summary)
+        } else {
+            let report: Value = serde_json::from_str(&text).expect("JSON");
+            assert_eq!(report["unverified"][0]["baseline"], "unverified");
+            assert_eq!(report["resolved"], Value::Null);
+            (Vec::new(), report["triage"].clone())
+        };
+        if format == "jsonl" {
+            assert_eq!(kinds, ["error", "unverified", "summary"]);
+        }
+        assert_eq!(triage["unverified"], 1, "{format}");
+        assert_eq!(triage["resolved"], 0, "{format}");
+    }
+}
