@@ -232,8 +232,8 @@ pub struct ReportArgs {
     pub format: Option<Format>,
 
     /// Write a report to FILE instead of stdout, its format from the extension: .json,
-    /// .jsonl, .sarif, .md, .txt (repeatable: -o report.json -o ajar.sarif). The human
-    /// summary then goes to stderr.
+    /// .jsonl, .sarif, .md, .txt (repeatable: -o report.json -o ajar.sarif); `-o -` is
+    /// stdout in the -f format. Without one on stdout, the human summary goes to stderr.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub outputs: Vec<PathBuf>,
 

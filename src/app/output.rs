@@ -52,19 +52,32 @@ impl Outputs {
             });
         } else {
             for (format, path) in &settings.outputs {
+                // `-o -` is stdout, as in curl and ripgrep's tools.
+                let stdout = path.as_os_str() == "-";
+                let out: Box<dyn Write + Send> = if stdout {
+                    Box::new(BufWriter::new(io::stdout()))
+                } else {
+                    create(path)?
+                };
                 outputs.push(Output {
-                    name: path.display().to_string(),
-                    reporter: Reporter::new(*format, create(path)?, settings.verbose),
+                    name: if stdout {
+                        "stdout".into()
+                    } else {
+                        path.display().to_string()
+                    },
+                    reporter: Reporter::new(*format, out, settings.verbose),
+                    error: None,
+                    stdout,
+                });
+            }
+            if !outputs.iter().any(|o| o.stdout) {
+                outputs.push(Output {
+                    name: "stderr".into(),
+                    reporter: Reporter::new(Format::Human, Box::new(io::stderr()), false),
                     error: None,
                     stdout: false,
                 });
             }
-            outputs.push(Output {
-                name: "stderr".into(),
-                reporter: Reporter::new(Format::Human, Box::new(io::stderr()), false),
-                error: None,
-                stdout: false,
-            });
         }
         Ok(Outputs { outputs })
     }

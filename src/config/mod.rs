@@ -104,9 +104,11 @@ impl ReportSettings {
         let outputs = outputs
             .into_iter()
             .map(|p| {
+                // `-o -` (stdout) takes -f, like a file without an extension.
                 let f = Format::from_path(&p)
                     .or(args.format)
                     .or(file.and_then(|f| f.format));
+                let f = if p.as_os_str() == "-" { f.or(Some(Format::Human)) } else { f };
                 f.map(|f| (f, p.clone())).ok_or_else(|| {
                     UsageError(format!(
                         "-o {}: the extension names no format (.json .jsonl .sarif .md .txt); rename it or give -f",

@@ -474,6 +474,18 @@ async fn several_outputs_in_one_run() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let first = std::fs::read_to_string(dir.path("report.out")).expect("out");
     assert!(first.starts_with("{\"type\":\"result\""), "{first}");
+
+    // `-o -` is stdout, in the -f format, next to a file; stderr gets no second report.
+    let out = Run::new(&["scan", "-q", "-f", "json", "-o", "-", "-o", "r2.sarif"])
+        .arg(format!("127.0.0.1:{}", es.addr.port()))
+        .current_dir(&dir.0)
+        .output()
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(report["results"][0]["check"], "elasticsearch-open");
+    assert_eq!(dir.read_json("r2.sarif")["version"], "2.1.0");
+    assert!(!stderr(&out).contains("SEVERITY"), "{}", stderr(&out));
 }
 
 trait OutputArgs {
