@@ -562,3 +562,86 @@ async fn a_baseline_finding_at_a_failed_endpoint_is_unverified() {
         assert_eq!(triage["resolved"], 0, "{format}");
     }
 }
+
+/// Runs `ajar ARGS` in a network namespace of its own with only `lo` up (`unshare -n`), so
+/// a name lookup fails at once and nothing can leave the machine: how a name that does
+/// not resolve is tested without DNS. Under `CI=true` a missing `unshare` fails.
+fn in_namespace(args: &[&str], dir: &Path) -> Option<std::process::Output> {
+    let mut script = String::from("ip link set lo up && exec \"$0\"");
+    for i in 1..=args.len() {
+        script.push_str(&format!(" \"${i}\""));
+    }
+    let out = std::process::Command::new("unshare")
+        .args(["-n", "sh", "-c", &script, env!("CARGO_BIN_EXE_ajar")])
+        .args(args)
+        .current_dir(dir)
+        .env_remove("AJAR_CONFIG")
+        .output();
+    match out {
+        Ok(out) if !String::from_utf8_lossy(&out.stderr).contains("unshare failed") => Some(out),
+        other => {
+            assert!(
+                std::env::var("CI").map_or(true, |v| v != "true"),
+                "CI=true but `unshare -n` is not available: {other:?}"
+            );
+            eprintln!("unshare -n unavailable: the unresolved-name test is skipped");
+            None
+        }
+    }
+}
+
+/// A name that does not resolve makes the run incomplete (3), whatever else answered,
+/// and a baseline finding under that name is unverified, not resolved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_that_does_not_resolve_is_an_incomplete_run() {
+    let es = open_es().await;
+    let dir = Scratch::new("unresolved");
+    let out = Run::new(&["scan", "-q", "-o", "seed.json"])
+        .arg(format!("127.0.0.1:{}", es.addr.port()))
+        .current_dir(&dir.0)
+        .output()
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The same finding as if it had been found under a name: parsed, never looked up
+    // outside the namespace below.
+    let mut seed = dir.read_json("seed.json");
+    seed["results"][0]["endpoint"] = Value::from("db.corp.example:9200");
+    dir.write("base.json", &seed.to_string());
+
+    let Some(out) = in_namespace(
+        &[
+            "scan",
+            "-q",
+            "-f",
+            "json",
+            "--baseline",
+            "base.json",
+            "db.corp.example:9200",
+            "127.0.0.1:1",
+        ],
+        &dir.0,
+    ) else {
+        return;
+    };
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot resolve db.corp.example"), "{err}");
+    assert!(
+        err.contains("the scan is incomplete (1 name did not resolve)"),
+        "{err}"
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["endpoints"]["closed"], 1, "the rest was scanned");
+    assert_eq!(report["endpoints"]["unresolved"], 1);
+    assert_eq!(
+        report["incomplete"],
+        serde_json::json!(["1 name did not resolve"])
+    );
+    assert_eq!(report["unverified"][0]["endpoint"], "db.corp.example:9200");
+    assert_eq!(report["triage"]["resolved"], 0);
+}
