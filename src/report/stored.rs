@@ -1,5 +1,5 @@
-//! Reading back a JSON report (`-f json`, `-o report.json`, `ajar merge`): the baseline
-//! of the next run, and the shards `ajar merge` combines. Only the fields ajar wrote are
+//! Reading back a JSON or JSONL report (`-f json`, `-o report.jsonl`, `ajar merge`): the
+//! baseline of the next run, and the shards `ajar merge` combines. Only the fields ajar wrote are
 //! read; unknown ones are ignored, so a report of a newer ajar still loads.
 
 use std::io::Read;
@@ -74,9 +74,15 @@ pub fn read(path: &Path) -> Result<StoredReport, String> {
             MAX_REPORT_BYTES >> 20
         ));
     }
-    let report: StoredReport = serde_json::from_slice(&text).map_err(|e| {
-        format!("{shown}: not an ajar JSON report (write one with -f json or -o report.json): {e}")
-    })?;
+    let report = if is_jsonl(&text) {
+        from_jsonl(&text).map_err(|e| format!("{shown}: {e}"))?
+    } else {
+        serde_json::from_slice(&text).map_err(|e| {
+            format!(
+                "{shown}: not an ajar JSON report (write one with -f json or -o report.json): {e}"
+            )
+        })?
+    };
     if report.tool.name != "ajar" {
         return Err(format!(
             "{shown}: written by {:?}, not ajar",
@@ -84,6 +90,76 @@ pub fn read(path: &Path) -> Result<StoredReport, String> {
         ));
     }
     Ok(report)
+}
+
+/// Whether `text` is `--format jsonl`: its first line is a whole object with a `type`.
+fn is_jsonl(text: &[u8]) -> bool {
+    let first = text.split(|&b| b == b'\n').next().unwrap_or_default();
+    serde_json::from_slice::<serde_json::Value>(first)
+        .is_ok_and(|v| v.get("type").is_some_and(|t| t.is_string()))
+}
+
+/// The closing `summary` line of a JSONL report.
+#[derive(Deserialize)]
+struct SummaryLine {
+    tool: StoredTool,
+    started_at: String,
+    finished_at: String,
+    #[serde(default)]
+    interrupted: bool,
+    targets: usize,
+    endpoints: Counts,
+    #[serde(default)]
+    shard: Option<Shard>,
+}
+
+/// A `--format jsonl` report, line by line: results, notes, unverified baseline findings
+/// and the summary line, which must be there (a run killed before it wrote one is not a
+/// report to build on).
+fn from_jsonl(text: &[u8]) -> Result<StoredReport, String> {
+    let text = std::str::from_utf8(text).map_err(|_| "a JSONL report is UTF-8 text".to_string())?;
+    let (mut results, mut unverified) = (Vec::new(), Vec::new());
+    let (mut unidentified, mut silent, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+    let mut summary: Option<SummaryLine> = None;
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |e: serde_json::Error| format!("line {}: not an ajar JSONL line: {e}", i + 1);
+        let value: serde_json::Value = serde_json::from_str(line).map_err(bad)?;
+        let kind = value
+            .get("type")
+            .and_then(|t| t.as_str())
+            .unwrap_or("")
+            .to_string();
+        match kind.as_str() {
+            "result" => results.push(serde_json::from_value(value).map_err(bad)?),
+            "unverified" => unverified.push(serde_json::from_value(value).map_err(bad)?),
+            "unidentified" => unidentified.push(serde_json::from_value(value).map_err(bad)?),
+            "silent" => silent.push(serde_json::from_value(value).map_err(bad)?),
+            "error" => errors.push(serde_json::from_value(value).map_err(bad)?),
+            "summary" => summary = Some(serde_json::from_value(value).map_err(bad)?),
+            // Resolved baseline findings are history, not findings of this run.
+            _ => {}
+        }
+    }
+    let summary = summary.ok_or_else(|| {
+        "the JSONL report has no summary line: the run did not finish writing it".to_string()
+    })?;
+    Ok(StoredReport {
+        tool: summary.tool,
+        started_at: summary.started_at,
+        finished_at: summary.finished_at,
+        interrupted: summary.interrupted,
+        targets: summary.targets,
+        endpoints: summary.endpoints,
+        shard: summary.shard,
+        results,
+        unverified,
+        unidentified,
+        silent,
+        errors,
+    })
 }
 
 fn parse_time(text: &str) -> Option<SystemTime> {

@@ -117,6 +117,65 @@ async fn merging_every_shard_equals_the_single_run() {
     assert_eq!(single["endpoints"]["auth_required"], 1);
     assert_eq!(single["endpoints"]["closed"], 4);
 
+    // Shards that streamed JSONL merge the same, and a JSONL report is a baseline too.
+    let mut merge = Run::new(&["merge", "-o", "merged-jsonl.json"]).current_dir(&dir.0);
+    for k in 1..=3 {
+        let name = format!("shard-{k}.jsonl");
+        let out = Run::new(&["scan", "-q", "-i", "targets.txt", "--shard"])
+            .arg(format!("{k}/3"))
+            .arg("-o")
+            .arg(&name)
+            .current_dir(&dir.0)
+            .output()
+            .await;
+        assert_eq!(out.status.code(), Some(0), "shard {k}: {}", stderr(&out));
+        merge = merge.arg(name);
+    }
+    let out = merge.output().await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        comparable(&dir.read_json("merged-jsonl.json")),
+        comparable(&single)
+    );
+    let out = Run::new(&[
+        "merge",
+        "-f",
+        "json",
+        "--baseline",
+        "shard-1.jsonl",
+        "shard-1.json",
+    ])
+    .current_dir(&dir.0)
+    .output()
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "a lone shard of 3 is incomplete: {}",
+        stderr(&out)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        report["triage"]["new"], 0,
+        "the same shard, as its own baseline"
+    );
+    // A JSONL report cut off before its summary line is not a report.
+    // (The shard with the most lines: every one holds a summary, some hold results.)
+    let cut = (1..=3)
+        .map(|k| std::fs::read_to_string(dir.path(&format!("shard-{k}.jsonl"))).expect("jsonl"))
+        .max_by_key(|t| t.lines().count())
+        .expect("three shards");
+    let cut: Vec<&str> = cut.lines().collect();
+    assert!(cut.len() >= 2, "four findings are in some shard");
+    let truncated = dir.write("cut.jsonl", &(cut[..cut.len() - 1].join("\n") + "\n"));
+    let out = Run::new(&["merge"]).arg(truncated).output().await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("has no summary line"),
+        "{}",
+        stderr(&out)
+    );
+
     // A shard missing: the merge is incomplete (3); one given twice: refused (2).
     let out = Run::new(&["merge", "-f", "json"])
         .arg(shard_files[0].clone())
