@@ -64,7 +64,7 @@ pub enum Command {
     /// `ajar probes check FILE...` validates probe files.
     #[command(after_help = PROBES_EXAMPLES)]
     Probes(ProbesArgs),
-    /// Merge the JSON reports of shards (`--shard K/N`) into one, as a single run would
+    /// Merge the JSON (or JSONL) reports of shards (`--shard K/N`) into one, as a single run would
     /// have written it, and apply the baseline, accepted findings and gates.
     #[command(after_help = MERGE_EXAMPLES)]
     Merge(MergeArgs),
@@ -237,7 +237,7 @@ pub struct ReportArgs {
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub outputs: Vec<PathBuf>,
 
-    /// Compare with a previous JSON report: each finding is marked new, unchanged or
+    /// Compare with a previous JSON (or JSONL) report: each finding is marked new, unchanged or
     /// escalated, and findings gone since are listed as resolved.
     #[arg(long, value_name = "REPORT.json")]
     pub baseline: Option<PathBuf>,
@@ -274,7 +274,8 @@ pub struct ReportArgs {
 /// Flags of `ajar merge`.
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// JSON reports to merge (the shards of one scan, or scans of separate estates).
+    /// JSON or JSONL reports to merge (the shards of one scan, or scans of separate
+    /// estates).
     #[arg(value_name = "REPORT.json", required = true)]
     pub reports: Vec<PathBuf>,
 

@@ -1,4 +1,4 @@
-//! `ajar merge`: the JSON reports of the shards of one scan (`--shard K/N`) into the
+//! `ajar merge`: the JSON or JSONL reports of the shards of one scan (`--shard K/N`) into the
 //! report a single run would have written, judged by the same triage and gates. Shards of
 //! one scan must be complete (each K of N once); reports without a shard (scans of
 //! separate estates) simply add up.
