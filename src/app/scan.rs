@@ -278,13 +278,15 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let mut report = Report::new(inputs, targets.len());
     report.shard = settings.shard;
     report.note_unresolved(targets.unresolved());
-    if !outputs.keeps_results() {
-        // Streamed formats get the unresolved names as lines of their own, first.
-        for note in report.errors.drain(..) {
-            outputs.result(&Recorded::Note(NoteKind::Error, note));
-        }
-    }
+    // Streamed formats get the unresolved names as lines of their own, first; the others
+    // keep them in the report, unless none does.
     let keeps = outputs.keeps_results();
+    for note in &report.errors {
+        outputs.result(&Recorded::Note(NoteKind::Error, note.clone()));
+    }
+    if !keeps {
+        report.errors.clear();
+    }
     let mut progress = Progress::new(targets.len(), settings.quiet);
     let stopped = std::cell::Cell::new(None);
     runtime.block_on(async {

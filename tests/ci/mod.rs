@@ -644,4 +644,35 @@ async fn a_name_that_does_not_resolve_is_an_incomplete_run() {
     );
     assert_eq!(report["unverified"][0]["endpoint"], "db.corp.example:9200");
     assert_eq!(report["triage"]["resolved"], 0);
+
+    // With a streamed and a whole report at once, both name the name; before, the JSONL
+    // file lost it whenever another format kept the notes.
+    let Some(out) = in_namespace(
+        &[
+            "scan",
+            "-q",
+            "-o",
+            "r.jsonl",
+            "-o",
+            "r.json",
+            "db.corp.example:9200",
+        ],
+        &dir.0,
+    ) else {
+        return;
+    };
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        dir.read_json("r.json")["errors"][0]["endpoint"],
+        "db.corp.example"
+    );
+    let lines = std::fs::read_to_string(dir.path("r.jsonl")).expect("jsonl");
+    let first: Value = serde_json::from_str(lines.lines().next().expect("a line")).expect("JSON");
+    assert_eq!(first["type"], "error");
+    assert_eq!(first["endpoint"], "db.corp.example");
 }
