@@ -42,6 +42,25 @@ fn comparable(report: &Value) -> Value {
     })
 }
 
+/// Scans `targets.txt` of `dir` as shards 1/3, 2/3 and 3/3, each to `shard-K.EXT`;
+/// returns the file names.
+async fn scan_shards(dir: &Scratch, ext: &str) -> Vec<String> {
+    let mut files = Vec::new();
+    for k in 1..=3 {
+        let name = format!("shard-{k}.{ext}");
+        let out = Run::new(&["scan", "-q", "-i", "targets.txt", "--shard"])
+            .arg(format!("{k}/3"))
+            .arg("-o")
+            .arg(&name)
+            .current_dir(&dir.0)
+            .output()
+            .await;
+        assert_eq!(out.status.code(), Some(0), "shard {k}: {}", stderr(&out));
+        files.push(name);
+    }
+    files
+}
+
 /// The done-when: merging the three shard reports of a scan equals the single run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn merging_every_shard_equals_the_single_run() {
@@ -89,20 +108,13 @@ async fn merging_every_shard_equals_the_single_run() {
     }
     assert_eq!(union, all);
 
-    let mut shard_files = Vec::new();
-    for k in 1..=3 {
-        let name = format!("shard-{k}.json");
-        let out = Run::new(&["scan", "-q", "-i", "targets.txt", "--shard"])
-            .arg(format!("{k}/3"))
-            .arg("-o")
-            .arg(&name)
-            .current_dir(&dir.0)
-            .output()
-            .await;
-        assert_eq!(out.status.code(), Some(0), "shard {k}: {}", stderr(&out));
-        let report = dir.read_json(&name);
-        assert_eq!(report["shard"], serde_json::json!({"index": k, "count": 3}));
-        shard_files.push(name);
+    let shard_files = scan_shards(&dir, "json").await;
+    for (k, name) in shard_files.iter().enumerate() {
+        let report = dir.read_json(name);
+        assert_eq!(
+            report["shard"],
+            serde_json::json!({"index": k + 1, "count": 3})
+        );
     }
     let mut merge = Run::new(&["merge", "-o", "merged.json"]).current_dir(&dir.0);
     for f in &shard_files {
@@ -119,16 +131,7 @@ async fn merging_every_shard_equals_the_single_run() {
 
     // Shards that streamed JSONL merge the same, and a JSONL report is a baseline too.
     let mut merge = Run::new(&["merge", "-o", "merged-jsonl.json"]).current_dir(&dir.0);
-    for k in 1..=3 {
-        let name = format!("shard-{k}.jsonl");
-        let out = Run::new(&["scan", "-q", "-i", "targets.txt", "--shard"])
-            .arg(format!("{k}/3"))
-            .arg("-o")
-            .arg(&name)
-            .current_dir(&dir.0)
-            .output()
-            .await;
-        assert_eq!(out.status.code(), Some(0), "shard {k}: {}", stderr(&out));
+    for name in scan_shards(&dir, "jsonl").await {
         merge = merge.arg(name);
     }
     let out = merge.output().await;
